@@ -1,0 +1,3 @@
+from balloontui.cli import main
+
+raise SystemExit(main())
