@@ -59,3 +59,9 @@ class NoBalloon(MonitorError):
     """The VM has no (active) balloon device: there is nothing to steer."""
 
     summary = "no balloon"
+
+
+class Refused(MonitorError):
+    """We will not send this command: read-only mode, or nothing to steer."""
+
+    summary = "refused"

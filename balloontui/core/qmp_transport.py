@@ -77,16 +77,20 @@ class QMPTransport(Transport):
         greeting = self._client.greeting if self._client else None
         if greeting is None:
             return None
-        qemu = greeting.QMP.version.qemu
-        return f"{qemu.major}.{qemu.minor}.{qemu.micro}"
+        version = greeting.QMP.version
+        qemu = version.get("qemu") if isinstance(version, dict) else None
+        if not isinstance(qemu, dict):
+            return None
+        return f"{qemu.get('major')}.{qemu.get('minor')}.{qemu.get('micro')}"
 
     async def open(self, on_event: EventHandler, on_lost: LostHandler, timeout: float) -> None:
         self._on_lost = on_lost
         sock = await self._connect_socket(timeout)
         self._instance = _identify(sock, self.address)
         client = QMPClient(str(self.address), readbuflen=MAX_MESSAGE_BYTES)
-        # The default listener keeps every event forever; ours keeps none.
-        client.remove_listener(client.events)
+        # The default listener (which cannot be removed) would keep every event forever: let it
+        # accept none. Ours hands them on and keeps none.
+        client.events.event_filter = _refuse_all
         client.register_listener(_EventSink(on_event, self._report_malformed))
         self._client = client
         try:
@@ -217,6 +221,10 @@ class QMPTransport(Transport):
             return
         self._lost_reported = True
         self._on_lost(cause)
+
+
+def _refuse_all(_event: Message) -> bool:
+    return False
 
 
 def _parse_event(message: Message) -> QMPEvent:

@@ -1,0 +1,143 @@
+"""Many VM sessions under one scheduler.
+
+One task keeps a heap of due times, whatever the number of VMs. When a VM is due its step runs
+in a task of its own, so a slow or hung VM never delays another; the next step of a VM is
+scheduled only when its previous one finished, so the polls of one VM never overlap or pile up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+from collections.abc import Callable, Iterable
+
+from balloontui.core.addresses import VMAddress
+from balloontui.core.clock import Clock
+from balloontui.core.qmp_transport import QMPTransport
+from balloontui.core.recognition import Notice
+from balloontui.core.session import BalloonSession, SessionSettings, TransportFactory
+from balloontui.core.target_store import TargetStore
+from balloontui.core.vm_state import Link
+
+log = logging.getLogger(__name__)
+
+ChangeListener = Callable[[BalloonSession], None]
+NoticeListener = Callable[[Notice], None]
+
+
+class Monitor:
+    """The sessions of every VM we watch, polled by a single scheduler."""
+
+    def __init__(
+        self,
+        addresses: Iterable[VMAddress] = (),
+        *,
+        settings: SessionSettings = SessionSettings(),
+        clock: Clock | None = None,
+        store: TargetStore | None = None,
+        transport_factory: TransportFactory = QMPTransport,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.store = store
+        self._factory = transport_factory
+        self.sessions: dict[str, BalloonSession] = {}
+        self._change_listeners: list[ChangeListener] = []
+        self._notice_listeners: list[NoticeListener] = []
+        self._due: list[tuple[float, int, str]] = []
+        self._order = itertools.count()
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._scheduler: asyncio.Task[None] | None = None
+        for address in addresses:
+            self.add(address)
+
+    def subscribe(self, on_change: ChangeListener | None = None,
+                  on_notice: NoticeListener | None = None) -> None:
+        """Hear about every state change (cheap: called often) and every notice."""
+        if on_change is not None:
+            self._change_listeners.append(on_change)
+        if on_notice is not None:
+            self._notice_listeners.append(on_notice)
+
+    def add(self, address: VMAddress) -> BalloonSession:
+        key = str(address)
+        if key in self.sessions:
+            return self.sessions[key]
+        session = BalloonSession(
+            address, settings=self.settings, clock=self.clock, store=self.store,
+            transport_factory=self._factory, on_change=self._session_changed,
+            on_notice=self._session_notice,
+        )
+        self.sessions[key] = session
+        self.poke(key)
+        return session
+
+    def poke(self, key: str) -> None:
+        """Make a VM due now (after a command, or to reconnect at once)."""
+        heapq.heappush(self._due, (self.clock.now(), next(self._order), key))
+        self._wake.set()
+
+    async def start(self) -> None:
+        if self._scheduler is None:
+            self._scheduler = asyncio.create_task(self._schedule(), name="balloon scheduler")
+
+    async def wait_connected(self, timeout: float) -> None:
+        """Wait until every VM has had its first connection attempt (or ``timeout`` passed)."""
+        deadline = self.clock.now() + timeout
+        while self.clock.now() < deadline:
+            if all(s.state.link is not Link.CONNECTING for s in self.sessions.values()):
+                return
+            await asyncio.sleep(0.02)
+
+    async def stop(self, restore: bool = True) -> None:
+        """Stop polling and close every session, putting back the stats intervals we changed."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.cancel()
+            await asyncio.gather(scheduler, return_exceptions=True)
+        running = list(self._running.values())
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.gather(*(session.close(restore) for session in self.sessions.values()),
+                             return_exceptions=True)
+
+    async def _schedule(self) -> None:
+        while True:
+            now = self.clock.now()
+            while self._due and self._due[0][0] <= now:
+                _, _, key = heapq.heappop(self._due)
+                session = self.sessions.get(key)
+                if session is None or key in self._running:
+                    continue  # removed, or already stepping: its end schedules the next step
+                self._running[key] = asyncio.create_task(self._step(session))
+            self._wake.clear()
+            delay = self._due[0][0] - now if self._due else None
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except TimeoutError:
+                pass
+
+    async def _step(self, session: BalloonSession) -> None:
+        delay = session.settings.poll_interval
+        try:
+            delay = await session.step()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug in one VM's handling must not stop the others
+            log.exception("%s: unexpected error while polling", session.state.name)
+        finally:
+            self._running.pop(session.key, None)
+        heapq.heappush(self._due, (self.clock.now() + delay, next(self._order), session.key))
+        self._wake.set()
+
+    def _session_changed(self, session: BalloonSession) -> None:
+        for listener in self._change_listeners:
+            listener(session)
+
+    def _session_notice(self, notice: Notice) -> None:
+        for listener in self._notice_listeners:
+            listener(notice)
