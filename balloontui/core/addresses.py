@@ -113,6 +113,8 @@ def is_shared_socket_path(path: str) -> bool:
 
 
 def _unix(path: str, name: str | None, shared: bool) -> VMAddress:
+    # Absolute, so the same socket has one key whatever directory balloontui was started in.
+    path = os.path.abspath(path)
     return VMAddress(path=path, name=name, shared=shared or is_shared_socket_path(path))
 
 

@@ -22,7 +22,7 @@ from enum import Enum
 from typing import Any
 
 from balloontui.core.clock import Clock
-from balloontui.core.sizes import PAGE_SIZE, format_size
+from balloontui.core.sizes import TARGET_TOLERANCE, format_size
 from balloontui.core.vm_state import TargetSource, VMState
 
 STALL_AFTER = 10.0
@@ -33,7 +33,7 @@ SETTLE_AFTER = 3.0
 """Seconds ``actual`` must hold still to stand in for an unknown target."""
 REBOOT_GRACE = 60.0
 """After a reset the guest reloads its driver, empties and refills the balloon: not a change."""
-TOLERANCE = PAGE_SIZE - 1
+TOLERANCE = TARGET_TOLERANCE
 
 
 class NoticeKind(Enum):

@@ -15,6 +15,9 @@ from enum import Enum
 PAGE_SIZE = 4096
 """The virtio balloon works in 4 KiB pages, whatever the guest's page size."""
 
+TARGET_TOLERANCE = PAGE_SIZE - 1
+"""``actual`` within this of a target has reached it (both are whole pages below memory)."""
+
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB

@@ -1,0 +1,1 @@
+"""Headless commands: one shot, plain text or JSON, clear exit codes."""
