@@ -6,7 +6,8 @@ import argparse
 import logging
 import sys
 
-from balloontui.commands import set_target, stat
+from balloontui.commands import demo, set_target, stat
+from balloontui.commands.tui import run_tui
 from balloontui.sim import command as sim_command
 
 
@@ -21,10 +22,22 @@ def build_parser() -> argparse.ArgumentParser:
     stat.add_parser(commands)
     set_target.add_parser(commands)
     sim_command.add_parser(commands)
+    demo.add_parser(commands)
     return parser
 
 
+SUBCOMMANDS = ("stat", "set", "sim", "demo")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    words = [a for a in argv if not a.startswith("-")]
+    if not words or words[0] not in SUBCOMMANDS:
+        if "-h" in argv or "--help" in argv:
+            build_parser().print_help()
+            print()
+        _configure_logging(argv.count("-v") + 2 * argv.count("-vv"), quiet_stderr=True)
+        return run_tui(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
@@ -38,10 +51,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _configure_logging(verbosity: int) -> None:
-    """Our own problems are reported per VM; qemu.qmp's logging would only repeat them."""
+def _configure_logging(verbosity: int, quiet_stderr: bool = False) -> None:
+    """Our own problems are reported per VM; qemu.qmp's logging would only repeat them.
+
+    Under the TUI nothing may write to the terminal behind Textual's back: logs go to a file
+    in the state directory, and only with -v."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(asctime)s %(name)s: %(message)s")
+    if quiet_stderr:
+        if verbosity:
+            from balloontui.core.target_store import default_state_dir
+
+            default_state_dir().mkdir(parents=True, exist_ok=True)
+            logging.basicConfig(level=level, filename=default_state_dir() / "balloontui.log",
+                                format="%(asctime)s %(name)s: %(message)s")
+        else:
+            logging.getLogger().addHandler(logging.NullHandler())
+            logging.getLogger().setLevel(logging.CRITICAL)
+    else:
+        logging.basicConfig(level=level, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("qemu").setLevel(logging.DEBUG if verbosity >= 2 else logging.CRITICAL)
 
 

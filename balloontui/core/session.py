@@ -54,6 +54,8 @@ class SessionSettings:
     feature_recheck: float = 10.0
     """While the guest driver has not negotiated features yet, look again this often."""
     read_only: bool = False
+    stats_interval: int = 0
+    """Turn guest stats on at this interval (seconds) where they are off; 0 leaves them."""
 
 
 def _link_for(error: MonitorError) -> Link:
@@ -171,11 +173,14 @@ class BalloonSession:
         if seconds < 0:
             raise Refused("the stats interval cannot be negative")
         async with self._connection() as transport:
-            before = await discovery.read_stats_interval(
-                lambda *a: self._call(transport, *a), path)
-            await self._call(transport, "qom-set", {"path": path, "property":
-                                                    "guest-stats-polling-interval",
-                                                    "value": seconds})
+            call = lambda *a: self._call(transport, *a)  # noqa: E731
+            before = await discovery.read_stats_interval(call, path)
+            await self._apply_interval(call, path, seconds, before)
+
+    async def _apply_interval(self, call: discovery.Call, path: str, seconds: int,
+                              before: int) -> None:
+        await call("qom-set", {"path": path, "property": "guest-stats-polling-interval",
+                               "value": seconds})
         if self._interval_before_us is None:
             self._interval_before_us = before
         self._interval_ours = seconds
@@ -277,6 +282,9 @@ class BalloonSession:
         path, backend = await discovery.find_balloon(call)
         state.features = await discovery.read_features(call, path, backend)
         state.stats_interval = await discovery.read_stats_interval(call, path)
+        wanted = self.settings.stats_interval
+        if wanted and state.stats_interval == 0 and not self.settings.read_only:
+            await self._apply_interval(call, path, wanted, 0)
         await self._read_stats(call, path)
         self._features_due = self.clock.now() + self.settings.feature_recheck
         if state.target is None and self.store is not None:

@@ -1,0 +1,432 @@
+"""The balloontui application: one pane per VM, live, with keys to steer the balloons.
+
+The app subscribes to the core's :class:`Monitor` and does no QMP itself: state changes arrive
+as :class:`VMsChanged` (coalesced), notices as :class:`NoticeArrived`, and commands run in
+workers that report back with :class:`CommandFinished`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.reactive import var
+from textual.widgets import Footer, Input, Static
+
+from balloontui.config import Config
+from balloontui.core.clock import Clock
+from balloontui.core.errors import MonitorError
+from balloontui.core.monitor import Monitor
+from balloontui.core.recognition import Notice, NoticeKind
+from balloontui.core.session import BalloonSession
+from balloontui.core.sizes import SizeError, Units, format_size
+from balloontui.ui.confirm_dialog import ConfirmDialog
+from balloontui.ui.host_summary import HostSummary
+from balloontui.ui.messages import CommandFinished, NoticeArrived, VMsChanged
+from balloontui.ui.event_log_screen import EventLogScreen
+from balloontui.ui.help_screen import HelpScreen
+from balloontui.ui.overview_screen import OverviewScreen
+from balloontui.ui.target_dialog import TargetDialog
+from balloontui.ui.text import literal, printable
+from balloontui.ui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
+from balloontui.ui.vm_commands import VMCommands
+from balloontui.ui.vm_filter import matches
+from balloontui.ui.vm_pane import VMPane
+from balloontui.ui.welcome_screen import WelcomeScreen
+
+STATS_INTERVALS = (0, 1, 2, 5, 10, 30)
+WINDOWS = (60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 24 * 3600.0)
+REPLOT_EVERY = 1.0
+"""Seconds between replots: a plot costs milliseconds of the UI thread, and bytes on the wire."""
+URGENT = {NoticeKind.DEATH, NoticeKind.EPISODE_START, NoticeKind.STALL,
+          NoticeKind.CHANGED_ELSEWHERE, NoticeKind.QEMU_RESTARTED}
+STEERING = {"grow", "shrink", "type_target", "full_memory", "cycle_interval",
+            "cycle_interval_all"}
+
+
+class BalloonApp(App[None]):
+    """Watch and steer the balloons of the VMs a :class:`Monitor` follows."""
+
+    TITLE = "balloontui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {VMCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (170, "-wide")]
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("plus,equals_sign", "grow", "Grow", id="grow",
+                tooltip="Grow the target by the step (--step)"),
+        Binding("minus", "shrink", "Shrink", id="shrink",
+                tooltip="Shrink the target by the step (--step)"),
+        Binding("t", "type_target", "Target", id="target"),
+        Binding("m", "full_memory", "Full", id="full-memory"),
+        Binding("i", "cycle_interval", "Stats", id="stats-interval"),
+        Binding("I", "cycle_interval_all", "Stats all", id="stats-interval-all", show=False),
+        Binding("u", "toggle_units", "Units", id="units"),
+        Binding("p", "toggle_freeze", "Freeze", id="freeze"),
+        Binding("o", "overview", "Overview", id="overview"),
+        Binding("e", "event_log", "Events", id="events"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("enter", "zoom", "Zoom", id="zoom", show=False),
+        Binding("left_square_bracket", "window(-1)", "Shorter", id="window-shorter",
+                show=False),
+        Binding("right_square_bracket", "window(1)", "Longer", id="window-longer", show=False),
+        Binding("up", "move_focus('up')", "Up", id="pane-up", show=False),
+        Binding("down", "move_focus('down')", "Down", id="pane-down", show=False),
+        Binding("left", "move_focus('left')", "Left", id="pane-left", show=False),
+        Binding("right", "move_focus('right')", "Right", id="pane-right", show=False),
+        Binding("s", "save_svg", "SVG", id="screenshot", show=False),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    units: var[Units] = var(Units.BYTES)
+    frozen: var[bool] = var(False, toggle_class="-frozen")
+    window: var[float] = var(300.0)
+
+    def __init__(self, monitor: Monitor, *, config: Config | None = None,
+                 read_only: bool = False, step: str | None = None, theme: str | None = None,
+                 clock: Clock | None = None, start_monitor: bool = True) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.config = config or Config()
+        self.read_only = read_only or self.config.read_only
+        self.step = step or self.config.step
+        self.clock = clock or monitor.clock
+        self._start_monitor = start_monitor
+        self._wanted_theme = theme or self.config.theme or DEFAULT_THEME
+        self._dirty: set[str] = set()
+        self.notices: deque[Notice] = deque(maxlen=5000)
+        self.panes: dict[str, VMPane] = {}
+        if self.config.units == "pages":
+            self.units = Units.PAGES
+
+    # -- set-up -----------------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return VARIABLE_DEFAULTS
+
+    def compose(self) -> ComposeResult:
+        yield HostSummary(id="summary")
+        yield Input(placeholder="filter: name or state (stalled, trouble, paused, episode)",
+                    id="filter")
+        with VerticalScroll(id="panes"):
+            for session in self.monitor.sessions.values():
+                pane = VMPane(session)
+                self.panes[session.key] = pane
+                yield pane
+        yield Static(id="empty")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        themes, problems = load_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        if self._wanted_theme in self.available_themes:
+            self.theme = self._wanted_theme
+        else:
+            problems.append(f"no theme named {self._wanted_theme!r}; using {DEFAULT_THEME}")
+            self.theme = DEFAULT_THEME
+        for problem in problems:
+            self.tell(problem, "warning", timeout=10)
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._mark_all_plots_stale())
+        self.monitor.subscribe(self._core_changed, self._core_notice)
+        self._dirty.update(self.panes)
+        self.post_message(VMsChanged())
+        if self._start_monitor:
+            await self.monitor.start()
+        self.set_interval(REPLOT_EVERY, self._tick)
+        if self.panes:
+            next(iter(self.panes.values())).focus()
+        else:
+            self.push_screen(WelcomeScreen())
+
+    async def action_quit(self) -> None:
+        await self.monitor.stop(restore=not self.read_only)
+        self.exit()
+
+    # -- from the core ----------------------------------------------------------------------------
+
+    def _core_changed(self, session: BalloonSession) -> None:
+        self._dirty.add(session.key)
+        self.post_message(VMsChanged())
+
+    def _core_notice(self, notice: Notice) -> None:
+        self.post_message(NoticeArrived(notice))
+
+    @on(VMsChanged)
+    def apply_changes(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        wall = self.clock.wall()
+        with self.batch_update():
+            for key in dirty:
+                pane = self.panes.get(key)
+                if pane is not None:
+                    pane.plot_stale = True
+                    if pane.is_on_screen or not pane.region:
+                        pane.update_text(self.units, wall)
+            self.query_one(HostSummary).show(self.monitor.sessions.values(), wall)
+        if isinstance(self.screen, OverviewScreen):
+            self.screen.update_rows(dirty)
+
+    @on(NoticeArrived)
+    def record_notice(self, message: NoticeArrived) -> None:
+        notice = message.notice
+        self.notices.append(notice)
+        if isinstance(self.screen, EventLogScreen):
+            self.screen.add(notice)
+        if notice.kind in URGENT:
+            severity = "error" if notice.kind is NoticeKind.DEATH else "warning"
+            self.tell(f"{notice.vm}: {notice.text}", severity, timeout=8)
+
+    def _tick(self) -> None:
+        """Once a second: replot the visible panes whose data changed, refresh the ages."""
+        now, wall = self.clock.now(), self.clock.wall()
+        with self.batch_update():
+            for pane in self.panes.values():
+                if not pane.display or not pane.is_on_screen:
+                    continue
+                if pane.session.state.stats is not None:
+                    pane.update_text(self.units, wall)  # the stats' age moves on
+                if not self.frozen and pane.plot_stale:
+                    pane.replot(now, self.window, self.units)
+            self.query_one(HostSummary).show(self.monitor.sessions.values(), wall)
+
+    def _mark_all_plots_stale(self) -> None:
+        for pane in self.panes.values():
+            pane.plot_stale = True
+        self._tick()
+
+    # -- steering ---------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.read_only and action in STEERING:
+            return False  # hidden and refused: read-only mode
+        return True
+
+    def focused_session(self) -> BalloonSession | None:
+        focused = self.focused
+        while focused is not None and not isinstance(focused, VMPane):
+            focused = focused.parent  # type: ignore[assignment]
+        return focused.session if isinstance(focused, VMPane) else None
+
+    def action_grow(self) -> None:
+        self._step_target("+")
+
+    def action_shrink(self) -> None:
+        self._step_target("-")
+
+    def action_full_memory(self) -> None:
+        session = self.focused_session()
+        if session is not None:
+            self.target_text(session.key, "100%")
+
+    def action_type_target(self) -> None:
+        session = self.focused_session()
+        if session is not None:
+            self.ask_target(session.key)
+
+    def ask_target(self, key: str) -> None:
+        """Open the target dialog for one VM."""
+        session = self.monitor.sessions[key]
+        if not session.state.can_steer:
+            self.tell(f"{session.state.name}: nothing to steer now "
+                      f"({session.state.link.value})", "warning")
+            return
+
+        def chosen(target: int | None) -> None:
+            if target is not None:
+                self.steer(session, target)
+
+        self.push_screen(TargetDialog(session), chosen)
+
+    def target_text(self, key: str, text: str) -> None:
+        """Set a VM's target from text such as ``100%`` (the command palette's actions)."""
+        self._try_target(self.monitor.sessions[key], text)
+
+    def interval_for(self, key: str, seconds: int) -> None:
+        self._set_interval(self.monitor.sessions[key], seconds)
+
+    def focus_vm(self, key: str) -> None:
+        pane = self.panes.get(key)
+        if pane is not None:
+            pane.display = True
+            pane.focus()
+            pane.scroll_visible()
+
+    def _step_target(self, sign: str) -> None:
+        session = self.focused_session()
+        if session is not None:
+            self._try_target(session, f"{sign}{self.step.lstrip('+-')}")
+
+    def _try_target(self, session: BalloonSession, text: str) -> None:
+        try:
+            target = session.parse_target(text)
+        except SizeError as err:
+            self.tell(f"{session.state.name}: {err}", "warning")
+            return
+        self.steer(session, target)
+
+    def steer(self, session: BalloonSession, target: int) -> None:
+        """Set a target, asking first when it would take memory the guest is using."""
+        state = session.state
+        used = state.stats.used if state.stats else None
+        current = state.target if state.target is not None else state.actual
+        if used is None or target >= used or (current is not None and target >= current):
+            self._set_target(session, target)
+            return
+        if state.features.deflate_on_oom_active:
+            outcome = ("With deflate-on-oom the guest will take memory back from the balloon "
+                       "when it runs short: its processes keep running, but the target will "
+                       "not hold.")
+        else:
+            outcome = ("Without deflate-on-oom the guest cannot take memory back: it may swap "
+                       "hard, kill processes (OOM killer) or panic.")
+        question = Content.assemble("Shrink ", literal(state.name, "bold"), " to ",
+                                    (format_size(target), "bold"), "?")
+        explanation = Content(f"The guest uses {format_size(used)} (total − available). "
+                              f"{outcome}")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._set_target(session, target)
+
+        self.push_screen(ConfirmDialog(question, explanation, "Shrink anyway"), answered)
+
+    @work(exit_on_error=False, group="commands")
+    async def _set_target(self, session: BalloonSession, target: int) -> None:
+        try:
+            done = await session.set_target(target)
+        except MonitorError as err:
+            self.post_message(CommandFinished(session.state.name, None, str(err)))
+            return
+        self.monitor.poke(session.key)
+        self.post_message(CommandFinished(session.state.name, f"target {format_size(done)}",
+                                          None))
+
+    def action_cycle_interval(self) -> None:
+        session = self.focused_session()
+        if session is not None:
+            self._set_interval(session, _next_interval(session.state.stats_interval))
+
+    def action_cycle_interval_all(self) -> None:
+        sessions = [s for s in self.monitor.sessions.values() if s.state.can_steer]
+        if not sessions:
+            return
+        seconds = _next_interval(sessions[0].state.stats_interval)
+        for session in sessions:
+            self._set_interval(session, seconds)
+
+    @work(exit_on_error=False, group="commands")
+    async def _set_interval(self, session: BalloonSession, seconds: int) -> None:
+        try:
+            await session.set_stats_interval(seconds)
+        except MonitorError as err:
+            self.post_message(CommandFinished(session.state.name, None, str(err)))
+            return
+        self.monitor.poke(session.key)
+
+    @on(CommandFinished)
+    def command_finished(self, message: CommandFinished) -> None:
+        if message.error:
+            self.tell(f"{message.vm}: {message.error}", "error")
+
+    def tell(self, text: str, severity: str = "information", timeout: float = 5) -> None:
+        """A toast with text from VMs or users: shown literally, never as markup."""
+        self.notify(printable(text), severity=severity, timeout=timeout,  # type: ignore[arg-type]
+                    markup=False)
+
+    # -- viewing ----------------------------------------------------------------------------------
+
+    def watch_units(self) -> None:
+        self._dirty.update(self.panes)
+        self.post_message(VMsChanged())
+        for pane in self.panes.values():
+            pane.plot_stale = True
+
+    def action_toggle_units(self) -> None:
+        self.units = Units.PAGES if self.units is Units.BYTES else Units.BYTES
+        self.notify(f"units: {self.units.value}", timeout=2)
+
+    def action_toggle_freeze(self) -> None:
+        self.frozen = not self.frozen
+        self.notify("plots frozen" if self.frozen else "plots live", timeout=2)
+
+    def action_window(self, direction: int) -> None:
+        index = min(range(len(WINDOWS)), key=lambda i: abs(WINDOWS[i] - self.window))
+        self.window = WINDOWS[max(0, min(len(WINDOWS) - 1, index + direction))]
+        self._mark_all_plots_stale()
+        self.query_one(HostSummary).window = self.window
+
+    def action_zoom(self) -> None:
+        session = self.focused_session()
+        panes = self.query_one("#panes")
+        if panes.has_class("-zoomed"):
+            panes.remove_class("-zoomed")
+            for pane in self.panes.values():
+                pane.remove_class("-zoom")
+        elif session is not None:
+            panes.add_class("-zoomed")
+            self.panes[session.key].add_class("-zoom")
+        self._mark_all_plots_stale()
+
+    def action_move_focus(self, direction: str) -> None:
+        visible = [p for p in self.panes.values() if p.display and p.region]
+        current = self.focused_session()
+        if not visible or current is None or current.key not in self.panes:
+            if visible:
+                visible[0].focus()
+            return
+        here = self.panes[current.key]
+        columns = sum(1 for p in visible if p.region.y == visible[0].region.y) or 1
+        index = visible.index(here) if here in visible else 0
+        delta = {"up": -columns, "down": columns, "left": -1, "right": 1}[direction]
+        target = visible[max(0, min(len(visible) - 1, index + delta))]
+        target.focus()
+        target.scroll_visible()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def filter_panes(self, event: Input.Changed) -> None:
+        self.apply_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.value:
+            box.remove_class("-shown")
+        self.action_move_focus("up")
+
+    def apply_filter(self, text: str) -> None:
+        for pane in self.panes.values():
+            pane.display = matches(pane.session.state, text)
+        self._mark_all_plots_stale()
+
+    def action_overview(self) -> None:
+        self.push_screen(OverviewScreen())
+
+    def action_event_log(self) -> None:
+        self.push_screen(EventLogScreen())
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_save_svg(self) -> None:
+        name = time.strftime("balloontui-%Y%m%d-%H%M%S.svg")
+        path = self.save_screenshot(name)
+        self.tell(f"saved {path}", timeout=4)
+
+
+def _next_interval(current: int | None) -> int:
+    if current not in STATS_INTERVALS:
+        return STATS_INTERVALS[1]
+    return STATS_INTERVALS[(STATS_INTERVALS.index(current) + 1) % len(STATS_INTERVALS)]
