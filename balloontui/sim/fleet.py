@@ -3,16 +3,16 @@
 Names say what runs there (``web-01``, ``db-01``, ``cache-01``, ...); memory is 1–16 GiB; most
 VMs have deflate-on-oom, some do not; one or two have no balloon device; some start ballooned (as
 if a management tool had set a target earlier); one VM is unnamed (``query-name`` → ``{}``).
-Build and CI machines have big bursts, so a ballooned one now and then runs into a
-deflate-on-oom episode. A guest that dies comes back after a few seconds. The same seed always
-gives the same fleet.
+Build and CI machines have big bursts; the first build machine is ballooned to about half its
+memory, so now and then it runs into a deflate-on-oom episode. A guest that dies comes back
+after a few seconds. The same seed always gives the same fleet.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from balloontui.core.sizes import GiB, MiB
 from balloontui.sim.vm_spec import VMSpec
@@ -50,7 +50,9 @@ def plan_fleet(count: int, seed: int = 0) -> list[VMSpec]:
     rng = random.Random(seed)
     numbers: dict[str, int] = {}
     specs: list[VMSpec] = []
-    no_balloon = _pick(rng, count, 1 if count < 12 else 2, avoid={0})
+    # The first build machine is the one that surely has deflate-on-oom episodes (below).
+    episodic = next((i for i in range(count) if ROLES[i % len(ROLES)].name == "build"), None)
+    no_balloon = _pick(rng, count, 1 if count < 12 else 2, avoid={0, episodic})
     unnamed = _pick(rng, count, 1 if count >= 6 else 0, avoid={0} | no_balloon)
     strict = {index for index in range(count)
               if not ROLES[index % len(ROLES)].may_lack_deflate_on_oom}
@@ -74,7 +76,12 @@ def plan_fleet(count: int, seed: int = 0) -> list[VMSpec]:
             cache=role.cache * rng.uniform(0.7, 1.3),
         )
         target = None
-        if rng.random() < 0.4 or role.name in ("build", "ci") and numbers[role.name] == 1:
+        if index == episodic:
+            # Ballooned to about half, with bursts past that: the guest deflates by itself.
+            workload = replace(workload, burst_every=rng.uniform(60, 90),
+                               burst_size=rng.uniform(0.45, 0.55))
+            target = int(memory * rng.uniform(0.45, 0.55)) // (64 * MiB) * 64 * MiB
+        elif rng.random() < 0.4:
             share = rng.uniform(0.5, 0.85)
             if not deflate_on_oom:
                 # Without deflate-on-oom a burst past the target kills the guest: leave room.

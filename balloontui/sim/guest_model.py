@@ -12,7 +12,8 @@ reports ``SHUTDOWN`` ``guest-reset``).
 
 The model only moves when :meth:`GuestModel.advance` is called (by the host's ticker), and tells
 its owner about each new ``actual`` through ``on_actual`` and about its death through
-``on_death``. It never reads a clock: times are passed in.
+``on_death``. Times are passed in; only :meth:`GuestModel.fill` and :meth:`GuestModel.release`
+(called from outside the ticker) read the optional ``clock`` to settle the past first.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ class GuestModel:
 
     def __init__(self, memory: int, *, workload: Workload | None = None, swap: bool = False,
                  inflate_rate: float = INFLATE_RATE, deflate_rate: float = DEFLATE_RATE,
-                 booted_at: float = 0.0) -> None:
+                 booted_at: float = 0.0, clock: Callable[[], float] | None = None) -> None:
         self.memory = memory
+        self._clock = clock
         self.total = managed_memory(memory)
         self.kernel = kernel_footprint(memory)
         self.min_free = min_free(self.total)
@@ -125,7 +127,8 @@ class GuestModel:
         total = self.total if self.deflate_on_oom else self.total - self.balloon
         free = self.free
         low = self.min_free * 5 // 4
-        available = max(0, free - self.min_free // 2 + self.cache - min(self.cache // 2, low))
+        available = _pages(max(0, free - self.min_free // 2 + self.cache
+                                  - min(self.cache // 2, low)))
         return {
             "stat-htlb-pgalloc": 0,
             "stat-swap-out": self.swap_out,
@@ -179,6 +182,7 @@ class GuestModel:
 
     def fill(self, amount: int, rate: float | None = FILL_RATE) -> None:
         """Write ``amount`` bytes into a tmpfs, at ``rate`` bytes/s (None: all at once)."""
+        self._catch_up()
         self._shmem_goal = max(0, self._shmem_goal + _pages(amount))
         if rate is None:
             self.shmem = self._shmem_goal
@@ -188,6 +192,7 @@ class GuestModel:
 
     def release(self, amount: int | None = None) -> None:
         """Delete ``amount`` bytes (all by default) of what :meth:`fill` wrote."""
+        self._catch_up()
         drop = self._shmem_goal if amount is None else _pages(amount)
         self._shmem_goal = max(0, self._shmem_goal - drop)
         self.shmem = min(self.shmem, self._shmem_goal)
@@ -218,6 +223,11 @@ class GuestModel:
             return
         if self.driver_loaded and move_balloon:
             self._move_balloon(start, now)
+
+    def _catch_up(self) -> None:
+        """Live until the clock's now, so that a change made now does not reach into the past."""
+        if self._clock is not None:
+            self.advance(self._clock())
 
     def _settle(self, now: float) -> None:
         if self.running:

@@ -80,21 +80,29 @@ class QMPServer:
         """A client is connected and past capabilities negotiation (it would get events)."""
         return self._session is not None and self._session.negotiated
 
-    def start(self) -> None:
-        """Create the socket file (a new one, so a new inode) and listen."""
+    def start(self, *, avoid_inode: int | None = None) -> int:
+        """Create the socket file and listen; its inode number, never ``avoid_inode``.
+
+        Clients tell a restarted QEMU by its socket file's new inode, but a filesystem may hand
+        a new file the number just freed; then the socket is made anew under another name while
+        the first one still holds that number, and renamed into place.
+        """
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            listener.bind(self.path)
-            listener.listen(LISTEN_BACKLOG)
-        except OSError:
-            listener.close()
-            raise
+        listener = _listen(self.path)
+        if os.stat(self.path).st_ino == avoid_inode:
+            spare = f"{self.path}.{os.getpid()}.new"
+            try:
+                second = _listen(spare)
+                os.rename(spare, self.path)
+            finally:
+                listener.close()
+            listener = second
         listener.setblocking(False)
         self._listener = listener
         self._closing = False
         self._arm()
+        return os.stat(self.path).st_ino
 
     async def close(self) -> None:
         """Stop: end the client's connection (it sees end of stream), remove the socket file."""
@@ -236,6 +244,17 @@ class QMPServer:
         if isinstance(result, Reply):
             return _success(result.value, request_id, has_id), result.after, False
         return _success(result, request_id, has_id), None, False
+
+
+def _listen(path: str) -> socket.socket:
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(path)
+        listener.listen(LISTEN_BACKLOG)
+    except OSError:
+        listener.close()
+        raise
+    return listener
 
 
 class _Session:

@@ -51,6 +51,8 @@ class SimulatedVM:
         self.status = "shutdown"
         self.starts = 0
         """How many QEMU processes this VM has had (1 after the first start)."""
+        self.socket_inode: int | None = None
+        """The inode of the socket file of the current (or last) QEMU process."""
         self.device: BalloonDevice | None = None
         self.guest: GuestModel | None = None
         self.tree = QOMTree(None)
@@ -85,7 +87,7 @@ class SimulatedVM:
         self.status = "running"
         self.alive = True
         self._server = QMPServer(self.socket_path, self._commands, self.faults)
-        self._server.start()
+        self.socket_inode = self._server.start(avoid_inode=self.socket_inode)
         self._ticker.add(self)
         if booted:
             self._load_driver(now, placed=True)
@@ -295,7 +297,7 @@ class SimulatedVM:
         workload = Workload(spec.workload, spec.memory) if spec.workload is not None else None
         guest = GuestModel(spec.memory, workload=workload, swap=spec.swap,
                            inflate_rate=spec.inflate_rate, deflate_rate=spec.deflate_rate,
-                           booted_at=now)
+                           booted_at=now, clock=self.clock.now)
         guest.on_actual = self._guest_wrote_actual
         guest.on_death = self._guest_died
         guest.on_wake = self.hurry
