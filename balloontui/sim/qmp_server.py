@@ -194,20 +194,19 @@ class QMPServer:
 
     async def _answer(self, session: _Session, message: Any) -> None:
         self._note(message)
-        reply, after, spare = self._dispatch(session, message)
         if self._faults.silent:
-            return
+            return  # a stuck QEMU neither runs nor answers what it reads
+        reply, after, spare = self._dispatch(session, message)
         delay = self._faults.reply_delay
         if delay:
             await asyncio.sleep(delay)
-            if session.closed or self._faults.silent:
-                return
-        data, close = self._faults.render_reply(reply, spare=spare)
-        session.write(data)
-        if close:
-            session.abort()
+        if not session.closed and not self._faults.silent:
+            data, close = self._faults.render_reply(reply, spare=spare)
+            session.write(data)
+            if close:
+                session.abort()
         if after is not None:
-            after()
+            after()  # the command ran, whether or not its reply got out
 
     def _note(self, message: Any) -> None:
         if isinstance(message, dict):

@@ -86,6 +86,7 @@ class SimulatedVM:
         self._throttle = EventThrottle(self._send_event)
         self.status = "running"
         self.alive = True
+        self._driver_due = False
         self._server = QMPServer(self.socket_path, self._commands, self.faults)
         self.socket_inode = self._server.start(avoid_inode=self.socket_inode)
         self._ticker.add(self)
