@@ -226,6 +226,13 @@ class SimulatedVM:
     def event_names(self, *, delivered_only: bool = True) -> list[str]:
         return [e.name for e in self.events if e.delivered or not delivered_only]
 
+    def set_target(self, value: int) -> None:
+        """A target set by someone else (another management tool), like ``balloon value``."""
+        if self.device is None:
+            raise ValueError(f"{self.name} has no balloon device")
+        self.device.set_target(max(1, value))
+        self.target_changed()
+
     def fill(self, amount: int, rate: float | None = FILL_RATE) -> None:
         """Memory pressure on demand: like ``dd`` of ``amount`` bytes into a tmpfs in the guest."""
         if self.guest is not None:

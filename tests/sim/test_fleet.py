@@ -82,7 +82,6 @@ async def test_a_seeded_host_starts_the_same_way_twice(sock_dir):
 async def test_idle_vms_cost_nothing_between_slow_ticks(make_host):
     host = await make_host(*(VMSpec(f"idle-{i:03d}") for i in range(300)))
     vm = host.vm("idle-007")
-    vm.device.set_target(256 * MiB)
-    vm.target_changed()
+    vm.set_target(256 * MiB)
     await asyncio.sleep(0.1)
     assert host.ticker.fast_count == 1, "only the VM whose balloon moves is followed closely"
