@@ -3,7 +3,8 @@
 Each VM keeps three rings of fixed-width buckets (by default 1 s for 10 minutes, 15 s for 2 hours,
 2 minutes for 24 hours); a sample lands in the current bucket of every ring and the last sample
 in a bucket wins, which suits step-like balloon series. Values are stored as 4 KiB pages in
-unsigned 32-bit arrays (up to 16 TiB), so a VM-day costs about 43 KB however often it is sampled.
+unsigned 32-bit arrays (up to 16 TiB), so a VM-day costs about 50 KB of series however often
+it is sampled (plus its marks, at most a few hundred).
 Marks (episodes, stalls, deaths, ...) are kept apart, the latest few hundred.
 """
 
@@ -107,9 +108,10 @@ class _Ring:
 class VMHistory:
     """The time series and marks of one VM, bounded in memory whatever its lifetime."""
 
-    def __init__(self, tiers: tuple[Tier, ...] = DEFAULT_TIERS, max_marks: int = 400) -> None:
+    def __init__(self, tiers: tuple[Tier, ...] = DEFAULT_TIERS, max_marks: int = 200) -> None:
         self._rings = [_Ring(tier) for tier in tiers]
         self.marks: deque[Mark] = deque(maxlen=max_marks)
+        self.first_time: float | None = None
         self.last_time: float | None = None
 
     def record(self, at: float, actual: int | None, target: int | None,
@@ -119,6 +121,8 @@ class VMHistory:
                  _to_cell(caches)]
         for ring in self._rings:
             ring.put(int(at // ring.step), cells)
+        if self.first_time is None:
+            self.first_time = at
         self.last_time = at
 
     def mark(self, at: float, kind: str, label: str) -> None:

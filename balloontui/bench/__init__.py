@@ -1,0 +1,1 @@
+"""balloontui's own benchmark: ``python -m balloontui.bench``. Not part of the pass/fail tests."""
