@@ -6,7 +6,8 @@ import pytest
 from balloontui.core.errors import ProtocolFault
 from balloontui.core.guest_stats import NOT_REPORTED, parse_guest_stats, stat_rates
 
-TRANSCRIPTS = Path(__file__).resolve().parents[3] / "shared" / "qmp-transcripts"
+# Real QEMU 7.2 recordings, copied from ../shared/qmp-transcripts so a clean clone has them.
+TRANSCRIPTS = Path(__file__).resolve().parents[1] / "sim" / "transcripts"
 
 
 def _recorded_stats(name: str) -> list[dict]:
