@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 
 from balloontui.commands import demo, set_target, stat
@@ -38,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
             print()
         _configure_logging(argv.count("-v") + 2 * argv.count("-vv"), quiet_stderr=True)
         return run_tui(argv)
+    if words[0] == "set":
+        # `balloontui set web-01 -10%` is a relative size, not an option: a leading space keeps
+        # argparse from reading it as one (sizes are stripped when parsed).
+        argv = [f" {a}" if re.match(r"^-\d|^-\.\d", a) else a for a in argv]
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
