@@ -7,7 +7,7 @@ import logging
 import re
 import sys
 
-from balloontui.commands import demo, set_target, stat
+from balloontui.commands import demo, record, set_target, stat
 from balloontui.commands.tui import run_tui
 from balloontui.sim import command as sim_command
 
@@ -24,10 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
     set_target.add_parser(commands)
     sim_command.add_parser(commands)
     demo.add_parser(commands)
+    record.add_parsers(commands)
     return parser
 
 
-SUBCOMMANDS = ("stat", "set", "sim", "demo")
+SUBCOMMANDS = ("stat", "set", "sim", "demo", "record", "replay")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,12 @@ from balloontui.core.addresses import VMAddress
 from balloontui.core.clock import Clock
 from balloontui.core.qmp_transport import QMPTransport
 from balloontui.core.recognition import Notice
-from balloontui.core.session import BalloonSession, SessionSettings, TransportFactory
+from balloontui.core.session import (
+    BalloonSession,
+    Observation,
+    SessionSettings,
+    TransportFactory,
+)
 from balloontui.core.target_store import TargetStore
 from balloontui.core.vm_state import Link
 
@@ -25,6 +30,7 @@ log = logging.getLogger(__name__)
 
 ChangeListener = Callable[[BalloonSession], None]
 NoticeListener = Callable[[Notice], None]
+ObservationListener = Callable[[Observation], None]
 
 
 class Monitor:
@@ -46,6 +52,7 @@ class Monitor:
         self.sessions: dict[str, BalloonSession] = {}
         self._change_listeners: list[ChangeListener] = []
         self._notice_listeners: list[NoticeListener] = []
+        self._observation_listeners: list[ObservationListener] = []
         self._due: list[tuple[float, int, str]] = []
         self._order = itertools.count()
         self._running: dict[str, asyncio.Task[None]] = {}
@@ -55,12 +62,16 @@ class Monitor:
             self.add(address)
 
     def subscribe(self, on_change: ChangeListener | None = None,
-                  on_notice: NoticeListener | None = None) -> None:
-        """Hear about every state change (cheap: called often) and every notice."""
+                  on_notice: NoticeListener | None = None,
+                  on_observation: ObservationListener | None = None) -> None:
+        """Hear about every state change (cheap: called often), every notice, and every raw
+        input (for recordings)."""
         if on_change is not None:
             self._change_listeners.append(on_change)
         if on_notice is not None:
             self._notice_listeners.append(on_notice)
+        if on_observation is not None:
+            self._observation_listeners.append(on_observation)
 
     def add(self, address: VMAddress) -> BalloonSession:
         key = str(address)
@@ -69,7 +80,7 @@ class Monitor:
         session = BalloonSession(
             address, settings=self.settings, clock=self.clock, store=self.store,
             transport_factory=self._factory, on_change=self._session_changed,
-            on_notice=self._session_notice,
+            on_notice=self._session_notice, on_observation=self._session_observation,
         )
         self.sessions[key] = session
         self.poke(key)
@@ -141,3 +152,7 @@ class Monitor:
     def _session_notice(self, notice: Notice) -> None:
         for listener in self._notice_listeners:
             listener(notice)
+
+    def _session_observation(self, observation: Observation) -> None:
+        for listener in self._observation_listeners:
+            listener(observation)

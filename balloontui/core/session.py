@@ -42,6 +42,22 @@ log = logging.getLogger(__name__)
 TransportFactory = Callable[[VMAddress], Transport]
 
 
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """A raw input of a session, as it came: what ``balloontui record`` writes, one per line.
+
+    ``kind`` is ``vm`` (identity and features after discovery), ``event`` (a QMP event),
+    ``actual`` (a polled actual that differs from what we knew), ``stats`` (a new guest report),
+    ``interval`` (the stats interval changed), ``target`` (we set or lost a target) or
+    ``notice`` (something recognised)."""
+
+    vm: str
+    address: str
+    at: float
+    kind: str
+    data: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class SessionSettings:
     poll_interval: float = 1.0
@@ -83,6 +99,7 @@ class BalloonSession:
         transport_factory: TransportFactory = QMPTransport,
         on_change: Callable[[BalloonSession], None] | None = None,
         on_notice: Callable[[Notice], None] | None = None,
+        on_observation: Callable[[Observation], None] | None = None,
     ) -> None:
         self.address = address
         self.key = str(address)
@@ -95,6 +112,7 @@ class BalloonSession:
         self._factory = transport_factory
         self._on_change = on_change
         self._on_notice = on_notice
+        self._on_observation = on_observation
         self._transport: Transport | None = None
         self._instance: tuple[object, ...] | None = None
         self._failures = 0
@@ -157,6 +175,7 @@ class BalloonSession:
         wall = self.clock.wall()
         self.state.target_set_at = wall
         self.behaviour.target_set(target, TargetSource.SET_HERE)
+        self._observe("target", {"target": target, "source": TargetSource.SET_HERE.value})
         if self.store is not None:
             self.store.remember(self._store_key(), target, wall, self._instance)
         was = f" (was {format_size(previous)})" if previous is not None else ""
@@ -185,6 +204,7 @@ class BalloonSession:
             self._interval_before_us = before
         self._interval_ours = seconds
         self.state.stats_interval = seconds
+        self._observe("interval", {"interval": seconds})
         self._stats_due = self.clock.now() + seconds
         self._notify(NoticeKind.STATS, f"stats interval {_interval_text(seconds)} "
                      f"(was {_interval_text(before)})", {"interval": seconds, "before": before})
@@ -215,6 +235,49 @@ class BalloonSession:
         transport, self._transport = self._transport, None
         if transport is not None:
             await transport.close()
+
+    def feed(self, kind: str, data: dict[str, Any]) -> None:
+        """Take a recorded :class:`Observation` as if it came from QEMU now (for replays).
+
+        The same recognition runs on it as on live input, so a replay shows what the live
+        session showed."""
+        state = self.state
+        if kind == "vm":
+            state.name = str(data.get("name") or state.name)
+            state.run_state = data.get("state")
+            state.uuid, state.qemu_version = data.get("uuid"), data.get("qemu")
+            state.memory = data.get("memory")
+            state.stats_interval = data.get("stats_interval")
+            features = data.get("features") or {}
+            negotiated = features.get("negotiated")
+            state.features = BalloonFeatures(
+                present=data.get("balloon_device") is not None,
+                path=data.get("balloon_device"),
+                deflate_on_oom=features.get("deflate_on_oom"),
+                free_page_hint=features.get("free_page_hint"),
+                free_page_reporting=features.get("free_page_reporting"),
+                negotiated=frozenset(negotiated) if negotiated is not None else None)
+            self._set_link(Link.CONNECTED, "")
+        elif kind == "event":
+            self._on_event(QMPEvent(str(data.get("event")), data.get("data") or {},
+                                    float(data.get("timestamp") or 0)))
+        elif kind == "actual":
+            self.behaviour.actual_changed(int(data["actual"]))
+        elif kind == "stats":
+            stats = parse_guest_stats(data)
+            self.state.rates = stat_rates(self.state.stats, stats)
+            self.state.stats = stats
+        elif kind == "interval":
+            state.stats_interval = data.get("interval")
+        elif kind == "target":
+            self.behaviour.target_set(int(data["target"]), TargetSource(data["source"]))
+        elif kind == "tick":  # a recorded second passed: what a poll would recognise
+            self.behaviour.tick()
+        elif kind == "notice" and data.get("kind") == NoticeKind.LINK.value:
+            link = Link(data.get("data", {}).get("link", Link.DISCONNECTED.value))
+            self._set_link(link, str(data.get("text", "")).partition(": ")[2])
+        self._record()
+        self._changed()
 
     # -- connecting and polling -------------------------------------------------------------------
 
@@ -276,12 +339,14 @@ class BalloonSession:
                 raise
             state.features = BalloonFeatures(present=False)
             state.actual = None
+            self._observe("vm", state.as_dict())
             self._discovered = True
             self._changed()
             return
         path, backend = await discovery.find_balloon(call)
         state.features = await discovery.read_features(call, path, backend)
         state.stats_interval = await discovery.read_stats_interval(call, path)
+        self._observe("vm", state.as_dict())
         wanted = self.settings.stats_interval
         if wanted and state.stats_interval == 0 and not self.settings.read_only:
             await self._apply_interval(call, path, wanted, 0)
@@ -293,7 +358,10 @@ class BalloonSession:
                 state.actual = actual
                 state.target_set_at = remembered.set_at
                 self.behaviour.target_set(remembered.target, TargetSource.REMEMBERED)
+                self._observe("target", {"target": remembered.target,
+                                         "source": TargetSource.REMEMBERED.value})
         self.behaviour.actual_resynced(actual)
+        self._observe("actual", {"actual": actual})
         self._host_ended = False
         self._discovered = True
         self._record()
@@ -305,7 +373,10 @@ class BalloonSession:
             status = discovery.expect_dict(await call("query-status"), "query-status")
             self._set_run_state(status.get("status"))
         if state.features.present:
-            self.behaviour.actual_changed(await discovery.read_actual(call))
+            actual = await discovery.read_actual(call)
+            if actual != state.actual:
+                self._observe("actual", {"actual": actual})
+            self.behaviour.actual_changed(actual)
             now = self.clock.now()
             path = self._balloon_path()
             if state.stats_interval and now >= self._stats_due:
@@ -327,6 +398,7 @@ class BalloonSession:
         previous = self.state.stats
         if previous is None or stats.last_update != previous.last_update:
             self.state.rates = stat_rates(previous, stats)
+            self._observe("stats", reply)
         self.state.stats = stats
 
     async def _call(self, transport: Transport, command: str,
@@ -338,6 +410,7 @@ class BalloonSession:
     def _on_event(self, event: QMPEvent) -> None:
         state = self.state
         name, data = event.name, event.data
+        self._observe("event", {"event": name, "data": data, "timestamp": event.timestamp})
         if name == "BALLOON_CHANGE":
             actual = data.get("actual")
             if not isinstance(actual, int) or isinstance(actual, bool) or actual < 0:
@@ -454,8 +527,14 @@ class BalloonSession:
         if kind not in (NoticeKind.LINK, NoticeKind.STATS):
             self.history.mark(self.clock.now(), kind.value, text)
         log.info("%s: %s", self.state.name, text)
+        self._observe("notice", {"kind": kind.value, "text": text, "data": data})
         if self._on_notice is not None:
             self._on_notice(notice)
+
+    def _observe(self, kind: str, data: dict[str, Any]) -> None:
+        if self._on_observation is not None:
+            self._on_observation(Observation(self.state.name, self.key, self.clock.wall(), kind,
+                                             data))
 
     def _changed(self) -> None:
         if self._on_change is not None:
