@@ -129,10 +129,16 @@ async def operating(tmp_path: Path, specs: Iterable[VMSpec], *,
                         lambda: all(s.state.link is Link.CONNECTED
                                     for s in monitor.sessions.values()),
                         "every VM to connect")
+                    # The panes hear of it with the first poll after connecting.
+                    await operator.until(
+                        lambda: all(not plain(p.query_one(".numbers")).startswith("mem –")
+                                    for p in app.panes.values()),
+                        "every pane to show its VM")
                     await operator.settle()
                 yield operator
             finally:
                 # As q does: the core stops before the UI goes, so no news reaches a
                 # half-dismantled screen.
                 await monitor.stop(restore=False)
-                await operator.settle()
+                if app.is_running:
+                    await operator.settle()
