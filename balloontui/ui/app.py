@@ -255,7 +255,7 @@ class BalloonApp(App[None]):
     def focus_vm(self, key: str) -> None:
         pane = self.panes.get(key)
         if pane is not None:
-            pane.display = True
+            pane.remove_class("-filtered-out")
             pane.focus()
             pane.scroll_visible()
 
@@ -408,7 +408,8 @@ class BalloonApp(App[None]):
 
     def apply_filter(self, text: str) -> None:
         for pane in self.panes.values():
-            pane.display = matches(pane.session.state, text)
+            # A class, not pane.display: an inline display would beat the zoom's CSS.
+            pane.set_class(not matches(pane.session.state, text), "-filtered-out")
         self._mark_all_plots_stale()
 
     def action_overview(self) -> None:

@@ -135,7 +135,7 @@ class OverviewScreen(Screen[None]):
         self.dismiss()
         pane = app.panes.get(key or "")
         if pane is not None:
-            pane.display = True
+            pane.remove_class("-filtered-out")
             pane.focus()
             app.action_zoom()
 

@@ -70,6 +70,17 @@ async def test_enter_zooms_the_focused_vm_and_enter_again_goes_back(tmp_path):
         assert pane.region.height == normal_height
 
 
+async def test_zoom_after_a_filter_shows_the_zoomed_vm_alone(tmp_path):
+    async with operating(tmp_path, FOUR) as op:
+        await op.press("slash")
+        await op.type("web")
+        await op.press("enter")  # web-01 and web-02 remain, web-01 focused
+        await op.press("enter")
+        assert shown(op) == ["web-01"]
+        await op.press("enter")
+        assert shown(op) == ["web-01", "web-02"]  # the filter still holds
+
+
 async def test_overview_lists_every_vm_and_sorts_by_the_chosen_column(tmp_path):
     async with operating(tmp_path, FOUR) as op:
         await op.press("o")
