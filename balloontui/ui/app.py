@@ -365,14 +365,16 @@ class BalloonApp(App[None]):
 
     def action_zoom(self) -> None:
         session = self.focused_session()
-        panes = self.query_one("#panes")
-        if panes.has_class("-zoomed"):
-            panes.remove_class("-zoomed")
-            for pane in self.panes.values():
-                pane.remove_class("-zoom")
+        if self.query_one("#panes").has_class("-zoomed"):
+            self.zoom(None)
         elif session is not None:
-            panes.add_class("-zoomed")
-            self.panes[session.key].add_class("-zoom")
+            self.zoom(session.key)
+
+    def zoom(self, key: str | None) -> None:
+        """Show one VM's pane alone, as large as the screen; ``None``: every pane again."""
+        self.query_one("#panes").set_class(key is not None, "-zoomed")
+        for pane in self.panes.values():
+            pane.set_class(pane.key == key, "-zoom")
         self._mark_all_plots_stale()
 
     def action_move_focus(self, direction: str) -> None:

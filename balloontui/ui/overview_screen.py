@@ -136,8 +136,10 @@ class OverviewScreen(Screen[None]):
         pane = app.panes.get(key or "")
         if pane is not None:
             pane.remove_class("-filtered-out")
+            # By key: the focus moves only after this screen is gone, and a toggle would
+            # unzoom a main screen that was zoomed already.
+            app.zoom(pane.key)
             pane.focus()
-            app.action_zoom()
 
     def action_close(self) -> None:
         self.dismiss()

@@ -121,6 +121,24 @@ async def test_overview_rows_follow_the_vms(tmp_path):
                        "the overview to show the new target")
 
 
+async def test_enter_in_the_overview_opens_the_vm_zoomed(tmp_path):
+    async with operating(tmp_path, FOUR) as op:
+        await op.press("o")
+        await op.press("down", "enter")  # the second row: db-01
+        assert not isinstance(op.app.screen, OverviewScreen)
+        assert op.app.focused is op.pane("db-01")
+        assert shown(op) == ["db-01"]
+
+
+async def test_enter_in_the_overview_while_zoomed_opens_the_chosen_vm_zoomed(tmp_path):
+    async with operating(tmp_path, FOUR) as op:
+        await op.focus("web-01")
+        await op.press("enter", "o")
+        await op.press("down", "enter")  # db-01
+        assert op.app.focused is op.pane("db-01")
+        assert shown(op) == ["db-01"]
+
+
 async def test_event_log_shows_recognised_notices_with_their_times(tmp_path):
     async with operating(tmp_path, [VMSpec("web-01", memory=GiB)], step="512M") as op:
         await op.focus("web-01")
