@@ -40,6 +40,9 @@ class BalloonPlot(PlotextPlot):
         """Plot the last ``window`` seconds before ``now`` and refresh the widget."""
         plt = self.plt
         plt.clear_data()  # also clears limits, lines and texts: set them again below
+        # A theme of ANSI colours (balloontui-16) leaves the frame and labels to the terminal:
+        # plotext's "clear" theme, not one built from RGB values that such a theme lacks.
+        self.theme = "clear" if self.app.current_theme.ansi else "auto"
         divisor, unit_label = y_scale(memory, units)
         colours = self._colours()
         xs = [t - now for t in points.times]
@@ -60,10 +63,21 @@ class BalloonPlot(PlotextPlot):
         plt.xticks(*_time_ticks(window))
         self.refresh()
 
-    def _colours(self) -> dict[str, tuple[int, int, int]]:
+    def _colours(self) -> dict[str, PlotColour]:
         variables = self.app.theme_variables
-        return {name: Color.parse(variables.get(name, "white")).rgb
+        return {name: plot_colour(Color.parse(variables.get(name, "white")))
                 for _, name in (*SERIES_COLOURS, *((k, v) for k, v in MARK_COLOURS.items()))}
+
+
+PlotColour = int | str | tuple[int, int, int]
+
+
+def plot_colour(colour: Color) -> PlotColour:
+    """A theme colour as plotext takes it: an ANSI colour by its number, so that the terminal's
+    own palette shows it (plotext writes it as ``38;5;N``), any other colour as RGB."""
+    if colour.ansi is not None:
+        return colour.ansi if colour.ansi >= 0 else "default"
+    return colour.rgb
 
 
 def _size_ticks(top: float, unit: str, count: int) -> tuple[list[float], list[str]]:
