@@ -26,7 +26,7 @@ from pathlib import Path
 from balloontui.core.clock import Clock
 from balloontui.sim.fleet import plan_fleet
 from balloontui.sim.ticker import FAST_PERIOD, SLOW_PERIOD, Ticker
-from balloontui.sim.vm import SimulatedVM
+from balloontui.sim.vm import HISTORY, SimulatedVM
 from balloontui.sim.vm_spec import VMSpec
 
 
@@ -40,7 +40,7 @@ class SimulatedHost:
     def __init__(self, directory: str | os.PathLike[str],
                  specs: Iterable[VMSpec] | None = None, *, seed: int | None = None,
                  count: int = 8, clock: Clock | None = None, tick: float = FAST_PERIOD,
-                 slow_tick: float = SLOW_PERIOD) -> None:
+                 slow_tick: float = SLOW_PERIOD, history: int = HISTORY) -> None:
         self.directory = Path(directory)
         self.seed = seed
         self.clock = clock or Clock()
@@ -51,7 +51,7 @@ class SimulatedHost:
         self.ticker = Ticker(period=tick, slow_period=slow_tick)
         self.vms: dict[str, SimulatedVM] = {
             spec.name: SimulatedVM(spec, str(self.directory), ticker=self.ticker,
-                                   clock=self.clock)
+                                   clock=self.clock, history=history)
             for spec in self.specs
         }
         self._ticker_task: asyncio.Task[None] | None = None
