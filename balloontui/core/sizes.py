@@ -141,22 +141,29 @@ def align_target(target: int, memory: int) -> int:
     return memory - balloon_pages * PAGE_SIZE
 
 
-def format_size(value: int | None, units: Units = Units.BYTES) -> str:
-    """Show ``value`` bytes compactly: ``512 MiB``, ``1.50 GiB``, ``131072 p``; ``–`` if unknown."""
+def format_size(value: int | None, units: Units = Units.BYTES, *, compact: bool = False) -> str:
+    """Show ``value`` bytes: ``512 MiB``, ``1.50 GiB``, ``131072 p``; ``–`` if unknown.
+
+    ``compact`` drops the space and the ``iB`` for dense displays: ``512M``, ``1.50G``, ``131072p``.
+    """
     if value is None:
         return "–"
     if units is Units.PAGES:
-        return f"{value // PAGE_SIZE} p"
+        return f"{value // PAGE_SIZE}{'p' if compact else ' p'}"
     sign = "-" if value < 0 else ""
     magnitude = abs(value)
     for unit_name, unit in (("TiB", TiB), ("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
         if magnitude >= unit:
             scaled = magnitude / unit
             if scaled >= 100 or scaled == int(scaled):
-                return f"{sign}{scaled:.0f} {unit_name}"
-            if scaled >= 10:
-                return f"{sign}{scaled:.1f} {unit_name}"
-            return f"{sign}{scaled:.2f} {unit_name}"
+                number = f"{scaled:.0f}"
+            elif scaled >= 10:
+                number = f"{scaled:.1f}"
+            else:
+                number = f"{scaled:.2f}"
+            return f"{sign}{number}{unit_name[0]}" if compact else f"{sign}{number} {unit_name}"
+    if compact:
+        return f"{sign}{magnitude}" if magnitude else "0"
     return f"{sign}{magnitude} B"
 
 

@@ -25,7 +25,7 @@ def y_scale(memory: int | None, units: Units) -> tuple[float, str]:
     """Divisor and label for the y axis."""
     if units is Units.PAGES:
         return (PAGE_SIZE * 1000, "k pages") if (memory or 0) >= 4 * GiB else (PAGE_SIZE, "pages")
-    return (GiB, "GiB") if (memory or 0) >= 4 * GiB else (MiB, "MiB")
+    return (GiB, "GiB") if (memory or 0) >= 2 * GiB else (MiB, "MiB")
 
 
 class BalloonPlot(PlotextPlot):

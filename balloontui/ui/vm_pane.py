@@ -41,6 +41,9 @@ class VMPane(Vertical, can_focus=True):
 
     def replot(self, now: float, window: float, units: Units) -> None:
         history = self.session.history
+        # A young history fills the plot instead of hugging its right edge.
+        if history.first_time is not None:
+            window = min(window, max(60.0, now - history.first_time))
         plot = self.query_one(BalloonPlot)
         width = max(10, plot.size.width)
         points = history.points(since=now - window, max_points=2 * width)

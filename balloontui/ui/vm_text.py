@@ -87,7 +87,7 @@ def condition(state: VMState) -> tuple[Content, str]:
 def numbers(state: VMState, units: Units, wall_now: float) -> Content:
     """Two lines of figures: the balloon, then the guest's view of its memory."""
     def size(value: int | None) -> str:
-        return format_size(value, units)
+        return format_size(value, units, compact=True)
 
     target = size(state.target)
     if state.target is not None and state.target_source is TargetSource.REMEMBERED:
@@ -109,7 +109,7 @@ def numbers(state: VMState, units: Units, wall_now: float) -> Content:
     def rate(value: float | None, as_size: bool) -> str:
         if value is None:
             return DASH
-        return format_size(int(value)) if as_size else f"{value:.0f}"
+        return format_size(int(value), compact=True) if as_size else f"{value:.0f}"
 
     swap = (f"{rate(rates.swap_in, True)}/{rate(rates.swap_out, True)}" if rates
             else f"{DASH}/{DASH}")
