@@ -112,13 +112,16 @@ async def test_overview_lists_every_vm_and_sorts_by_the_chosen_column(tmp_path):
 
 
 async def test_overview_rows_follow_the_vms(tmp_path):
-    async with operating(tmp_path, [VMSpec("web-01", memory=GiB)], step="512M") as op:
-        await op.focus("web-01")
-        await op.press("minus", "o")
+    async with operating(tmp_path, [VMSpec("web-01", memory=GiB)]) as op:
+        await op.press("o")
         table = op.app.screen.query_one(DataTable)
-        target = list(table.columns).index("target")
-        await op.until(lambda: plain(table.get_row_at(0)[target]) == "512 MiB",
-                       "the overview to show the new target")
+        actual = list(table.columns).index("actual")
+        assert plain(table.get_row_at(0)[actual]) == "1 GiB"
+        vm = op.vm("web-01")  # another client shrinks it while the overview is open
+        vm.device.set_target(512 * MiB)
+        vm.target_changed()
+        await op.until(lambda: plain(table.get_row_at(0)[actual]) == "512 MiB",
+                       "the overview to show the new actual")
 
 
 async def test_enter_in_the_overview_opens_the_vm_zoomed(tmp_path):
