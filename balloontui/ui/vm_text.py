@@ -101,9 +101,13 @@ def numbers(state: VMState, units: Units, wall_now: float) -> Content:
     stats = state.stats
     rates = state.rates
     if stats is None or stats.last_update is None:
-        return Content.assemble(line1, "\n", ("guest stats: ", "dim"),
-                                "never reported" if state.stats_interval else
-                                "off (press i to turn them on)")
+        if state.stats_interval is None:
+            said = DASH  # not known: not connected, or no balloon to ask (i would do nothing)
+        elif state.stats_interval:
+            said = "never reported"
+        else:
+            said = "off (press i to turn them on)"
+        return Content.assemble(line1, "\n", ("guest stats: ", "dim"), said)
     age = stats.age(wall_now)
 
     def rate(value: float | None, as_size: bool) -> str:

@@ -257,3 +257,13 @@ async def test_q_puts_back_the_stats_intervals_balloontui_changed(tmp_path):
         await op.until(lambda: not op.app.is_running, "balloontui to quit")
         assert op.vm("web-01").device.poll_interval == 0
         assert op.vm("db-01").device.poll_interval == 5
+
+
+async def test_a_vm_without_a_balloon_does_not_suggest_turning_its_stats_on(tmp_path):
+    specs = [VMSpec("web-01"), VMSpec("plain-01", has_balloon=False)]
+    async with operating(tmp_path, specs) as op:
+        numbers = plain(op.pane("plain-01").query_one(".numbers"))
+        assert numbers.endswith("guest stats: –"), numbers  # i would do nothing there
+        assert op.pane("plain-01").border_subtitle
+        assert "no balloon device" in plain(op.pane("plain-01").border_subtitle)
+        assert plain(op.pane("web-01").query_one(".numbers")).splitlines()[1].startswith("avail")
