@@ -4,7 +4,8 @@
 prints one line per socket (``PATH  NAME  MEMORY  details``) on stdout, then runs until SIGINT or
 SIGTERM. Faults: ``--fault web-01:slow=500`` at start (repeatable), and at run time through the
 control socket ``DIR/sim-control`` (see :mod:`balloontui.sim.control`). ``--speed 10`` makes
-simulated time run ten times faster than real time.
+simulated time run ten times faster than real time; ``--stats-interval 1`` starts every VM with
+guest stats each second.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import resource
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from balloontui.core.clock import new_accelerated_loop
@@ -22,6 +24,7 @@ from balloontui.core.default_sockets import runtime_dir
 from balloontui.core.sizes import format_size
 from balloontui.sim.control import ControlServer
 from balloontui.sim.faults import FaultError, parse_fault_spec
+from balloontui.sim.fleet import plan_fleet
 from balloontui.sim.host import SimulatedHost
 from balloontui.sim.vm import SimulatedVM
 
@@ -49,6 +52,9 @@ def add_parser(commands) -> None:  # type: ignore[no-untyped-def]
                         help="inject a fault at start, e.g. web-01:slow=500 (repeatable)")
     parser.add_argument("--speed", type=float, default=1.0, metavar="FACTOR",
                         help="simulated seconds per real second (default 1)")
+    parser.add_argument("--stats-interval", type=int, default=None, metavar="S",
+                        help="every VM starts with guest stats every S seconds (0: off); "
+                             "by default the fleet's VMs vary (off, 2 s, 5 s)")
     parser.set_defaults(run=run)
 
 
@@ -59,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         print("balloontui sim: --speed must be positive", file=sys.stderr)
         return EXIT_USAGE
+    if args.stats_interval is not None and args.stats_interval < 0:
+        print("balloontui sim: --stats-interval must be 0 or more", file=sys.stderr)
+        return EXIT_USAGE
     try:
         faults = [parse_fault_spec(text) for text in args.fault]
     except FaultError as err:
@@ -68,14 +77,19 @@ def run(args: argparse.Namespace) -> int:
     _raise_file_limit(args.vms)
     loop = new_accelerated_loop(args.speed) if args.speed != 1 else asyncio.new_event_loop()
     try:
-        return loop.run_until_complete(_serve(directory, args.vms, args.seed, faults))
+        return loop.run_until_complete(_serve(directory, args.vms, args.seed, faults,
+                                              args.stats_interval))
     finally:
         loop.close()
 
 
 async def _serve(directory: Path, count: int, seed: int,
-                 faults: list[tuple[str, object, float | None]]) -> int:
-    host = SimulatedHost(directory, seed=seed, count=count)
+                 faults: list[tuple[str, object, float | None]],
+                 stats_interval: int | None = None) -> int:
+    specs = plan_fleet(count, seed)
+    if stats_interval is not None:  # a uniform fleet, e.g. for the benchmark
+        specs = [replace(spec, stats_interval=stats_interval) for spec in specs]
+    host = SimulatedHost(directory, specs, seed=seed)
     unknown = sorted({name for name, _, _ in faults if name not in host.vms})
     if unknown:
         print(f"balloontui sim: no VM named {', '.join(unknown)}; the VMs are "
