@@ -7,6 +7,9 @@ command per line; each is answered with ``ok`` (after any output lines) or ``err
     clear NAME [KIND]         switch one fault (or all) off
     fill NAME SIZE [RATE]     write SIZE (e.g. 300M) into a tmpfs in the guest, at RATE per second
     release NAME [SIZE]       delete what fill wrote (all of it by default)
+    actual NAME SIZE          the driver reports SIZE: query-balloon says it, and a BALLOON_CHANGE
+                              goes out at once (not throttled); answers 'sent T', T the
+                              time.monotonic() just after the event was written (for timing)
     list                      one line per VM: name, state, actual, target, faults
     help
 
@@ -19,6 +22,7 @@ import asyncio
 import contextlib
 import os
 import shlex
+import time
 
 from balloontui.core.sizes import SizeError, format_size, parse_size
 from balloontui.sim.faults import FaultError, parse_fault_arg, parse_fault_kind
@@ -91,9 +95,23 @@ class ControlServer:
                 vm.fill(parse_size(args[1]), **({"rate": rate} if rate else {}))
             else:
                 vm.release(parse_size(args[1]) if len(args) > 1 else None)
+        elif verb == "actual":
+            return [f"sent {_report_actual(vm, parse_size(args[1])):.6f}"]
         else:
             raise ValueError(f"unknown command {verb!r}; try 'help'")
         return []
+
+
+def _report_actual(vm, actual: int) -> float:  # type: ignore[no-untyped-def]
+    """Make QEMU see ``actual`` as if the driver wrote it, and tell the client at once; the
+    monotonic time just after the event was handed to the socket."""
+    if vm.device is None or not vm.alive:
+        raise ValueError(f"{vm.name} has no running balloon device")
+    if not 0 < actual <= vm.device.memory:
+        raise ValueError("actual must be between 1 byte and the VM's memory")
+    vm.device.actual = actual
+    vm.emit("BALLOON_CHANGE", {"actual": actual})
+    return time.monotonic()
 
 
 def _describe(vm) -> str:  # type: ignore[no-untyped-def]
