@@ -448,7 +448,8 @@ class BalloonSession:
         if transport is None or transport is not self._transport:
             return
         self._transport = None
-        if not self._host_ended:
+        # Only a connection that ended may mean a dead QEMU; nonsense on a live one does not.
+        if not self._host_ended and isinstance(error, ConnectionLost):
             self.behaviour.ended("QEMU's monitor closed without a shutdown (killed or crashed?)",
                                  guest_fault=True)
         self._host_ended = True
