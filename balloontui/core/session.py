@@ -123,6 +123,8 @@ class BalloonSession:
         self._host_ended = False
         self._discovered = False
         self._discovered_once = False
+        self._balloon_changes = 0
+        """BALLOON_CHANGE events handled so far (a poll's reply is stale if one came since)."""
 
     # -- the scheduler's entry point -------------------------------------------------------------
 
@@ -373,10 +375,14 @@ class BalloonSession:
             status = discovery.expect_dict(await call("query-status"), "query-status")
             self._set_run_state(status.get("status"))
         if state.features.present:
+            changes = self._balloon_changes
             actual = await discovery.read_actual(call)
-            if actual != state.actual:
-                self._observe("actual", {"actual": actual})
-            self.behaviour.actual_changed(actual)
+            # A BALLOON_CHANGE handled while the reply waited for us is newer than the reply:
+            # taking the reply then would move actual back (a rise the guest never made).
+            if self._balloon_changes == changes:
+                if actual != state.actual:
+                    self._observe("actual", {"actual": actual})
+                self.behaviour.actual_changed(actual)
             now = self.clock.now()
             path = self._balloon_path()
             if state.stats_interval and now >= self._stats_due:
@@ -417,6 +423,7 @@ class BalloonSession:
                 self._lost(self._transport, ProtocolFault(
                     f"{state.name}: BALLOON_CHANGE without a valid 'actual': {data!r:.80}"))
                 return
+            self._balloon_changes += 1
             self.behaviour.actual_changed(actual)
             self._record()
         elif name == "STOP":

@@ -23,7 +23,8 @@ from textual.widgets import Static
 
 from balloontui.core.addresses import VMAddress
 from balloontui.core.monitor import Monitor
-from balloontui.core.session import BalloonSession, SessionSettings
+from balloontui.core.qmp_transport import QMPTransport
+from balloontui.core.session import BalloonSession, SessionSettings, TransportFactory
 from balloontui.core.vm_state import Link
 from balloontui.sim.host import SimulatedHost
 from balloontui.sim.vm import SimulatedVM, VMSpec
@@ -226,19 +227,20 @@ async def operating(tmp_path: Path, specs: Iterable[VMSpec], *,
                     addresses: Callable[[SimulatedHost], list[VMAddress]] | None = None,
                     before_start: Callable[[SimulatedHost], None] | None = None,
                     connected: Iterable[str] | None = None,
+                    transport_factory: TransportFactory = QMPTransport,
                     **app_options: Any) -> AsyncIterator[Operator]:
     """A simulated host with ``specs``, a monitor on its sockets, and balloontui on it.
 
     ``addresses`` chooses what the monitor watches (default: every VM's socket);
     ``before_start`` may change the VMs before their QEMUs start; ``connected`` names the VMs
-    to wait for (default: all)."""
+    to wait for (default: all); ``transport_factory`` carries QMP (default: the real one)."""
     host = SimulatedHost(tmp_path / "vms", list(specs))
     if before_start is not None:
         before_start(host)
     async with host:
         watched = addresses(host) if addresses else [VMAddress(path=vm.socket_path)
                                                      for vm in host]
-        monitor = Monitor(watched, settings=settings)
+        monitor = Monitor(watched, settings=settings, transport_factory=transport_factory)
         app = BalloonApp(monitor, **app_options)
         async with app.run_test(size=SIZE) as pilot:
             operator = Operator(host, monitor, app, pilot)
