@@ -295,6 +295,7 @@ class BalloonSession:
             await transport.close()
             raise
         self._set_link(Link.CONNECTED, "")
+        self._changed()  # listeners see the VM as soon as it is known, not a poll later
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Transport]:

@@ -13,10 +13,9 @@ from collections import deque
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.reactive import var
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from balloontui.config import Config
 from balloontui.core.clock import Clock
@@ -36,13 +35,18 @@ from balloontui.ui.text import literal, printable
 from balloontui.ui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
 from balloontui.ui.vm_commands import VMCommands
 from balloontui.ui.vm_filter import matches
+from balloontui.ui.pane_grid import PageBuilt, PaneGrid
 from balloontui.ui.vm_pane import VMPane
 from balloontui.ui.welcome_screen import WelcomeScreen
 
 STATS_INTERVALS = (0, 1, 2, 5, 10, 30)
 WINDOWS = (60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 24 * 3600.0)
 REPLOT_EVERY = 1.0
-"""Seconds between replots: a plot costs milliseconds of the UI thread, and bytes on the wire."""
+"""Seconds between replots of a pane: a plot costs milliseconds of the UI thread."""
+TICK = 0.2
+"""The UI's own rhythm: replots are spread over ticks so that no tick blocks for long."""
+REPLOT_BUDGET = 0.015
+"""Seconds of replotting per tick at most; the rest waits for the next tick."""
 URGENT = {NoticeKind.DEATH, NoticeKind.EPISODE_START, NoticeKind.STALL,
           NoticeKind.CHANGED_ELSEWHERE, NoticeKind.QEMU_RESTARTED}
 STEERING = {"grow", "shrink", "type_target", "full_memory", "cycle_interval",
@@ -63,18 +67,21 @@ class BalloonApp(App[None]):
         Binding("minus", "shrink", "Shrink", id="shrink",
                 tooltip="Shrink the target by the step (--step)"),
         Binding("t", "type_target", "Target", id="target"),
-        Binding("m", "full_memory", "Full", id="full-memory"),
+        Binding("m", "full_memory", "Full", id="full-memory", show=False),
         Binding("i", "cycle_interval", "Stats", id="stats-interval"),
         Binding("I", "cycle_interval_all", "Stats all", id="stats-interval-all", show=False),
-        Binding("u", "toggle_units", "Units", id="units"),
-        Binding("p", "toggle_freeze", "Freeze", id="freeze"),
+        Binding("u", "toggle_units", "Units", id="units", show=False),
+        Binding("p", "toggle_freeze", "Freeze", id="freeze", show=False),
         Binding("o", "overview", "Overview", id="overview"),
         Binding("e", "event_log", "Events", id="events"),
         Binding("slash", "filter", "Filter", id="filter"),
+        Binding("escape", "leave_filter", "Back", id="filter-leave", show=False),
         Binding("enter", "zoom", "Zoom", id="zoom", show=False),
         Binding("left_square_bracket", "window(-1)", "Shorter", id="window-shorter",
                 show=False),
         Binding("right_square_bracket", "window(1)", "Longer", id="window-longer", show=False),
+        Binding("pageup", "page(-1)", "Page up", id="page-up", show=False),
+        Binding("pagedown", "page(1)", "Page down", id="page-down", show=False),
         Binding("up", "move_focus('up')", "Up", id="pane-up", show=False),
         Binding("down", "move_focus('down')", "Down", id="pane-down", show=False),
         Binding("left", "move_focus('left')", "Left", id="pane-left", show=False),
@@ -99,8 +106,9 @@ class BalloonApp(App[None]):
         self._start_monitor = start_monitor
         self._wanted_theme = theme or self.config.theme or DEFAULT_THEME
         self._dirty: set[str] = set()
+        self._change_posted = False
+        self._second = 0.0
         self.notices: deque[Notice] = deque(maxlen=5000)
-        self.panes: dict[str, VMPane] = {}
         if self.config.units == "pages":
             self.units = Units.PAGES
 
@@ -111,15 +119,12 @@ class BalloonApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield HostSummary(id="summary")
+        # Disabled while hidden: a hidden input would still take the focus, and every key.
         yield Input(placeholder="filter: name or state (stalled, trouble, paused, episode)",
-                    id="filter")
-        with VerticalScroll(id="panes"):
-            for session in self.monitor.sessions.values():
-                pane = VMPane(session)
-                self.panes[session.key] = pane
-                yield pane
-        yield Static(id="empty")
-        yield Footer()
+                    id="filter", disabled=True)
+        yield PaneGrid(list(self.monitor.sessions.values()), id="panes")
+        # At 80 columns the footer holds the keys that matter most; ? lists all of them.
+        yield Footer(show_command_palette=False)
 
     async def on_mount(self) -> None:
         themes, problems = load_themes()
@@ -136,15 +141,28 @@ class BalloonApp(App[None]):
             self.set_keymap(self.config.keymap)
         self.theme_changed_signal.subscribe(self, lambda _theme: self._mark_all_plots_stale())
         self.monitor.subscribe(self._core_changed, self._core_notice)
-        self._dirty.update(self.panes)
-        self.post_message(VMsChanged())
         if self._start_monitor:
             await self.monitor.start()
-        self.set_interval(REPLOT_EVERY, self._tick)
-        if self.panes:
-            next(iter(self.panes.values())).focus()
-        else:
+        self.set_interval(TICK, self._tick)
+        if not self.monitor.sessions:
             self.push_screen(WelcomeScreen())
+
+    @property
+    def grid(self) -> PaneGrid:
+        return self.query_one(PaneGrid)
+
+    @property
+    def panes(self) -> dict[str, VMPane]:
+        """The panes on screen (one page), by session key."""
+        return self.grid.panes
+
+    @on(PageBuilt)
+    def new_page(self, message: PageBuilt) -> None:
+        wall = self.clock.wall()
+        for pane in message.panes:
+            pane.update_text(self.units, wall)
+        self.query_one(HostSummary).show(self.monitor.sessions.values(), wall, self.grid)
+        self.call_after_refresh(self._replot_due, force=True)
 
     async def action_quit(self) -> None:
         await self.monitor.stop(restore=not self.read_only)
@@ -154,23 +172,25 @@ class BalloonApp(App[None]):
 
     def _core_changed(self, session: BalloonSession) -> None:
         self._dirty.add(session.key)
-        self.post_message(VMsChanged())
+        if not self._change_posted:  # one message carries every change made meanwhile
+            self._change_posted = True
+            self.post_message(VMsChanged())
 
     def _core_notice(self, notice: Notice) -> None:
         self.post_message(NoticeArrived(notice))
 
     @on(VMsChanged)
     def apply_changes(self) -> None:
+        self._change_posted = False
         dirty, self._dirty = self._dirty, set()
         wall = self.clock.wall()
+        panes = self.panes
         with self.batch_update():
             for key in dirty:
-                pane = self.panes.get(key)
+                pane = panes.get(key)
                 if pane is not None:
                     pane.plot_stale = True
-                    if pane.is_on_screen or not pane.region:
-                        pane.update_text(self.units, wall)
-            self.query_one(HostSummary).show(self.monitor.sessions.values(), wall)
+                    pane.update_text(self.units, wall)
         if isinstance(self.screen, OverviewScreen):
             self.screen.update_rows(dirty)
 
@@ -185,28 +205,52 @@ class BalloonApp(App[None]):
             self.tell(f"{notice.vm}: {notice.text}", severity, timeout=8)
 
     def _tick(self) -> None:
-        """Once a second: replot the visible panes whose data changed, refresh the ages."""
-        now, wall = self.clock.now(), self.clock.wall()
+        """Every fifth of a second: replots that are due; once a second, the summary, the
+        stats' ages and the filter (conditions change)."""
+        if self.frozen is False:
+            self._replot_due()
+        if time.monotonic() - self._second < 1.0:
+            return
+        self._second = time.monotonic()
+        wall = self.clock.wall()
         with self.batch_update():
             for pane in self.panes.values():
-                if not pane.display or not pane.is_on_screen:
-                    continue
-                if pane.session.state.stats is not None:
-                    pane.update_text(self.units, wall)  # the stats' age moves on
-                if not self.frozen and pane.plot_stale:
-                    pane.replot(now, self.window, self.units)
-            self.query_one(HostSummary).show(self.monitor.sessions.values(), wall)
+                pane.update_text(self.units, wall)
+            self.query_one(HostSummary).show(self.monitor.sessions.values(), wall, self.grid)
+        if self.query_one("#filter", Input).value:
+            self.apply_filter(self.query_one("#filter", Input).value)
+
+    def _replot_due(self, force: bool = False) -> None:
+        """Replot the stale panes whose last replot is a second old, within a time budget."""
+        if self.frozen and not force:
+            return
+        now, started = self.clock.now(), time.monotonic()
+        for pane in self.panes.values():
+            if not pane.is_mounted or not (pane.plot_stale or force):
+                continue
+            if not force and started - pane.replotted_at < REPLOT_EVERY:
+                continue
+            if time.monotonic() - started > REPLOT_BUDGET:
+                break
+            pane.replot(now, self.window, self.units)
 
     def _mark_all_plots_stale(self) -> None:
         for pane in self.panes.values():
             pane.plot_stale = True
-        self._tick()
+        if not self.frozen:
+            self._replot_due(force=True)
 
     # -- steering ---------------------------------------------------------------------------------
 
+    def hides(self, action: str) -> bool:
+        """Whether a key's action is hidden and refused here: steering, in read-only mode."""
+        return self.read_only and action in STEERING
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.read_only and action in STEERING:
-            return False  # hidden and refused: read-only mode
+        if self.hides(action):
+            return False
+        if action == "leave_filter":
+            return isinstance(self.focused, Input) and self.focused.id == "filter"
         return True
 
     def focused_session(self) -> BalloonSession | None:
@@ -253,11 +297,7 @@ class BalloonApp(App[None]):
         self._set_interval(self.monitor.sessions[key], seconds)
 
     def focus_vm(self, key: str) -> None:
-        pane = self.panes.get(key)
-        if pane is not None:
-            pane.remove_class("-filtered-out")
-            pane.focus()
-            pane.scroll_visible()
+        self.grid.reveal(key)
 
     def _step_target(self, sign: str) -> None:
         session = self.focused_session()
@@ -344,10 +384,12 @@ class BalloonApp(App[None]):
     # -- viewing ----------------------------------------------------------------------------------
 
     def watch_units(self) -> None:
-        self._dirty.update(self.panes)
-        self.post_message(VMsChanged())
+        if not self.is_mounted:
+            return
+        wall = self.clock.wall()
         for pane in self.panes.values():
-            pane.plot_stale = True
+            pane.update_text(self.units, wall)
+        self._mark_all_plots_stale()
 
     def action_toggle_units(self) -> None:
         self.units = Units.PAGES if self.units is Units.BYTES else Units.BYTES
@@ -360,40 +402,29 @@ class BalloonApp(App[None]):
     def action_window(self, direction: int) -> None:
         index = min(range(len(WINDOWS)), key=lambda i: abs(WINDOWS[i] - self.window))
         self.window = WINDOWS[max(0, min(len(WINDOWS) - 1, index + direction))]
-        self._mark_all_plots_stale()
         self.query_one(HostSummary).window = self.window
+        self._mark_all_plots_stale()
 
     def action_zoom(self) -> None:
         session = self.focused_session()
-        if self.query_one("#panes").has_class("-zoomed"):
+        if self.grid.zoomed is not None:
             self.zoom(None)
         elif session is not None:
             self.zoom(session.key)
 
     def zoom(self, key: str | None) -> None:
-        """Show one VM's pane alone, as large as the screen; ``None``: every pane again."""
-        self.query_one("#panes").set_class(key is not None, "-zoomed")
-        for pane in self.panes.values():
-            pane.set_class(pane.key == key, "-zoom")
-        self._mark_all_plots_stale()
+        """Show one VM's pane alone, as large as the screen; ``None``: the page again."""
+        self.grid.zoom(key)
 
     def action_move_focus(self, direction: str) -> None:
-        visible = [p for p in self.panes.values() if p.display and p.region]
-        current = self.focused_session()
-        if not visible or current is None or current.key not in self.panes:
-            if visible:
-                visible[0].focus()
-            return
-        here = self.panes[current.key]
-        columns = sum(1 for p in visible if p.region.y == visible[0].region.y) or 1
-        index = visible.index(here) if here in visible else 0
-        delta = {"up": -columns, "down": columns, "left": -1, "right": 1}[direction]
-        target = visible[max(0, min(len(visible) - 1, index + delta))]
-        target.focus()
-        target.scroll_visible()
+        self.grid.move_focus(direction)
+
+    def action_page(self, pages: int) -> None:
+        self.grid.turn_page(pages)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
+        box.disabled = False
         box.add_class("-shown")
         box.focus()
 
@@ -406,16 +437,23 @@ class BalloonApp(App[None]):
         box = self.query_one("#filter", Input)
         if not box.value:
             box.remove_class("-shown")
-        self.action_move_focus("up")
+            box.disabled = True
+        self.grid.focus_page()
+
+    def action_leave_filter(self) -> None:
+        """Escape in the filter box: back to the panes, the filter stays."""
+        self.filter_done()
 
     def apply_filter(self, text: str) -> None:
-        for pane in self.panes.values():
-            # A class, not pane.display: an inline display would beat the zoom's CSS.
-            pane.set_class(not matches(pane.session.state, text), "-filtered-out")
-        self._mark_all_plots_stale()
+        self.grid.set_shown([s for s in self.monitor.sessions.values()
+                             if matches(s.state, text)])
 
     def action_overview(self) -> None:
-        self.push_screen(OverviewScreen())
+        def chosen(key: str | None) -> None:
+            if key is not None:
+                self.zoom(key)  # by key, not a toggle: a zoomed main screen would unzoom
+
+        self.push_screen(OverviewScreen(), chosen)
 
     def action_event_log(self) -> None:
         self.push_screen(EventLogScreen())

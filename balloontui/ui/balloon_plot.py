@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
+from rich.text import Text
 from textual.color import Color
+from textual.geometry import Size
 from textual_plotext import PlotextPlot
 
 from balloontui.core.history import Mark, Points
@@ -35,6 +37,18 @@ class BalloonPlot(PlotextPlot):
     BalloonPlot { height: 1fr; min-height: 4; }
     """
 
+    _built: Text | None = None
+    _built_size: Size | None = None
+
+    def render(self) -> Text:
+        """The plot as last built; rebuilt here only when the widget changed size."""
+        if self._built is None or self._built_size != self.size:
+            self._built, self._built_size = self._build(), self.size
+        return self._built
+
+    def _build(self) -> Text:
+        return PlotextPlot.render(self)  # type: ignore[return-value]
+
     def show(self, points: Points, marks: list[Mark], now: float, window: float,
              memory: int | None, units: Units) -> None:
         """Plot the last ``window`` seconds before ``now`` and refresh the widget."""
@@ -61,6 +75,10 @@ class BalloonPlot(PlotextPlot):
         plt.ylim(0, top / divisor * 1.02)
         plt.yticks(*_size_ticks(top / divisor, unit_label, max(2, self.size.height // 3)))
         plt.xticks(*_time_ticks(window))
+        built = self._build()
+        if built == self._built and self._built_size == self.size:
+            return  # nothing visible changed: no redraw, no bytes to the terminal
+        self._built, self._built_size = built, self.size
         self.refresh()
 
     def _colours(self) -> dict[str, PlotColour]:

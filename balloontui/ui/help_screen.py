@@ -33,8 +33,8 @@ class HelpScreen(ModalScreen[None]):
         for binding in app.BINDINGS:
             if not isinstance(binding, Binding):
                 continue
-            checker = getattr(app, "check_action", None)
-            if checker is not None and checker(binding.action.split("(")[0], ()) is False:
+            hides = getattr(app, "hides", None)
+            if hides is not None and hides(binding.action.split("(")[0]):
                 continue  # hidden in read-only mode
             keys = app.get_key_display(binding)
             rows += [(f"  {keys:<10}", "bold $accent"), f" {binding.description}",

@@ -28,7 +28,7 @@ def _size_key(value: int | None) -> tuple[bool, int]:
 # (column label, width, cell text, sort key)
 COLUMNS: list[tuple[str, int, Callable[[VMState, Any], Any], Callable[[VMState], Any]]] = [
     ("VM", 18, lambda s, u: literal(s.name), lambda s: s.name.lower()),
-    ("state", 10, lambda s, u: s.run_state or s.link.value, lambda s: s.run_state or ""),
+    ("state", 12, lambda s, u: s.run_state or s.link.value, lambda s: s.run_state or ""),
     ("DoOM", 6, lambda s, u: vm_text.doom_text(s).removeprefix("DoOM "),
      lambda s: vm_text.doom_text(s)),
     ("memory", 9, lambda s, u: format_size(s.memory, u), lambda s: _size_key(s.memory)),
@@ -44,7 +44,7 @@ COLUMNS: list[tuple[str, int, Callable[[VMState, Any], Any], Callable[[VMState],
 ]
 
 
-class OverviewScreen(Screen[None]):
+class OverviewScreen(Screen[str | None]):
     """The overview table; enter opens the VM's pane, zoomed."""
 
     CSS_PATH = "overview.tcss"
@@ -67,7 +67,7 @@ class OverviewScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: name or state (stalled, trouble, paused, episode)",
-                    id="overview-filter-box")
+                    id="overview-filter-box", disabled=True)
         yield DataTable(cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -117,6 +117,7 @@ class OverviewScreen(Screen[None]):
 
     def action_filter(self) -> None:
         box = self.query_one("#overview-filter-box", Input)
+        box.disabled = False  # disabled while hidden, so that it never takes the keys
         box.add_class("-shown")
         box.focus()
 
@@ -130,16 +131,7 @@ class OverviewScreen(Screen[None]):
 
     @on(DataTable.RowSelected)
     def open_vm(self, event: DataTable.RowSelected) -> None:
-        key = event.row_key.value
-        app = self.balloon_app
-        self.dismiss()
-        pane = app.panes.get(key or "")
-        if pane is not None:
-            pane.remove_class("-filtered-out")
-            # By key: the focus moves only after this screen is gone, and a toggle would
-            # unzoom a main screen that was zoomed already.
-            app.zoom(pane.key)
-            pane.focus()
+        self.dismiss(event.row_key.value)  # the app zooms on it once the main screen is back
 
     def action_close(self) -> None:
-        self.dismiss()
+        self.dismiss(None)

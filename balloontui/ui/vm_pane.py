@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Static
 
 from balloontui.core.session import BalloonSession
@@ -21,6 +24,10 @@ class VMPane(Vertical, can_focus=True):
         super().__init__(classes="vm-pane")
         self.session = session
         self.plot_stale = True
+        self.replotted_at = float("-inf")
+        """Real (not data) time of the last replot: replots are paced by what they cost."""
+        self._shown: tuple[Content, ...] = ()
+        self._css_class: str | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield BalloonPlot()
@@ -31,13 +38,25 @@ class VMPane(Vertical, can_focus=True):
         return self.session.key
 
     def update_text(self, units: Units, wall_now: float) -> None:
+        """Title, condition and numbers; widgets are touched only where the text changed, so
+        an unchanged pane costs no redraw (and no bytes on an SSH link)."""
+        if not self.is_mounted:
+            return  # a pane of a page being built: it gets its text once mounted
         state = self.session.state
-        self.border_title = vm_text.title(state)
+        title = vm_text.title(state)
         condition, css_class = vm_text.condition(state)
+        numbers = vm_text.numbers(state, units, wall_now)
+        shown = (title, condition, numbers)
+        if css_class == self._css_class and len(self._shown) == 3 and all(
+                new.is_same(old) for new, old in zip(shown, self._shown)):
+            return
+        self._shown, self._css_class = shown, css_class
+        self.border_title = title
         self.border_subtitle = condition
         for name in _CONDITION_CLASSES:
             self.set_class(name == css_class, name)
-        self.query_one(".numbers", Static).update(vm_text.numbers(state, units, wall_now))
+        self.set_class(state.features.present is not True, "-no-plot")
+        self.query_one(".numbers", Static).update(numbers)
 
     def replot(self, now: float, window: float, units: Units) -> None:
         history = self.session.history
@@ -50,3 +69,4 @@ class VMPane(Vertical, can_focus=True):
         plot.show(points, history.marks_since(now - window), now, window,
                   self.session.state.memory, units)
         self.plot_stale = False
+        self.replotted_at = time.monotonic()

@@ -33,7 +33,7 @@ def doom_text(state: VMState) -> str:
 
 def activity(state: VMState) -> str | None:
     """``inflating``/``deflating`` while actual moves towards a known target."""
-    if state.target is None or state.actual is None or state.paused:
+    if state.target is None or state.actual is None or state.paused or state.stall:
         return None
     if abs(state.actual - state.target) <= TARGET_TOLERANCE or state.deflated_by_guest:
         return None
@@ -119,11 +119,23 @@ def numbers(state: VMState, units: Units, wall_now: float) -> Content:
             else f"{DASH}/{DASH}")
     faults = (f"{rate(rates.major_faults, False)}/{rate(rates.minor_faults, False)}" if rates
               else f"{DASH}/{DASH}")
-    line2 = Content.assemble(
+    parts: list[str | tuple[str, str]] = [
         ("avail ", "$bt-available"), size(stats.available),
         ("  free ", "$bt-free"), size(stats.free),
         ("  cache ", "dim"), size(stats.caches),
         ("  swap ", "dim"), swap, ("  flt ", "dim"), faults,
-        ("  age ", "dim"), f"{age:.0f}s" if age is not None else DASH,
-    )
-    return Content.assemble(line1, "\n", line2)
+    ]
+    interval = state.stats_interval or 0
+    # The age is shown only when the report is late: a clock ticking in every pane would
+    # redraw every pane every second, for nothing, over the operator's SSH link.
+    if age is not None and (interval == 0 or age > 3 * interval + 2):
+        parts += [("  old ", "$warning"), coarse_age(age)]
+    return Content.assemble(line1, "\n", Content.assemble(*parts))
+
+
+def coarse_age(seconds: float) -> str:
+    """``7s``, ``4m``, ``3h``, ``2d``: fine while young, coarse when old."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size:.0f}{unit}"
+    return f"{seconds:.0f}s"

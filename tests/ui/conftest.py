@@ -91,7 +91,11 @@ class Operator:
         await self.press(*text)
 
     async def focus(self, name: str) -> VMPane:
-        pane = self.pane(name)
+        key = self.session(name).key
+        self.app.focus_vm(key)  # brings its pane onto the page, if it was not
+        await self.until(lambda: key in self.app.panes and self.app.panes[key].is_mounted,
+                         f"{name}'s pane on the page")
+        pane = self.app.panes[key]
         pane.focus()
         await self.pilot.pause(0.01)
         assert self.app.focused is pane
@@ -130,9 +134,13 @@ async def operating(tmp_path: Path, specs: Iterable[VMSpec], *,
                                     for s in monitor.sessions.values()),
                         "every VM to connect")
                     # The panes hear of it with the first poll after connecting.
+                    # Only a page of panes exists; at the tests' size every VM has one.
                     await operator.until(
-                        lambda: all(not plain(p.query_one(".numbers")).startswith("mem –")
-                                    for p in app.panes.values()),
+                        lambda: len(app.panes) == min(len(monitor.sessions),
+                                                      app.grid.capacity)
+                        and all(p.is_mounted and
+                                not plain(p.query_one(".numbers")).startswith("mem –")
+                                for p in app.panes.values()),
                         "every pane to show its VM")
                     await operator.settle()
                 yield operator

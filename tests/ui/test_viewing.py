@@ -21,7 +21,14 @@ FOUR = [VMSpec("web-01", memory=2 * GiB), VMSpec("web-02", memory=GiB),
 
 
 def shown(op) -> list[str]:
-    return [name for name in op.host.vms if op.pane(name).display]
+    """The VMs with a pane on the page, in page order (only those panes exist)."""
+    names = {s.key: s.state.name for s in op.monitor.sessions.values()}
+    return [names[key] for key in op.app.panes]
+
+
+async def focused_on(op, name: str) -> None:
+    await op.until(lambda: op.app.focused is not None and op.app.focused is op.app.panes.get(
+        op.session(name).key), f"{name}'s pane to have the focus")
 
 
 async def test_filter_by_name(tmp_path):
@@ -34,7 +41,7 @@ async def test_filter_by_name(tmp_path):
         await op.type("-02")
         assert shown(op) == ["web-02"]
         await op.press("enter")  # back to the panes, the filter stays
-        assert op.app.focused is op.pane("web-02")
+        await focused_on(op, "web-02")
         assert box.display and shown(op) == ["web-02"]
 
 
@@ -62,12 +69,17 @@ async def test_enter_zooms_the_focused_vm_and_enter_again_goes_back(tmp_path):
         normal_height = pane.region.height
         await op.press("enter")
         assert shown(op) == ["db-01"]
-        assert pane.region.height > 2 * normal_height
-        await op.until(lambda: not pane.plot_stale, "the zoomed plot to be drawn")
-        assert op.pane("db-01").query_one(BalloonPlot).size.height > 2 * 4
+        await focused_on(op, "db-01")
+        zoomed = op.pane("db-01")  # a pane of its own, as large as the page
+        grid = op.app.grid
+        await op.until(lambda: zoomed.region.height == grid.region.height > normal_height,
+                       "the zoom")
+        await op.until(lambda: not zoomed.plot_stale, "the zoomed plot to be drawn")
+        assert zoomed.query_one(BalloonPlot).size.height > 2 * 4
         await op.press("enter")
         assert shown(op) == list(op.host.vms)
-        assert pane.region.height == normal_height
+        await focused_on(op, "db-01")
+        assert op.pane("db-01").region.height == normal_height
 
 
 async def test_zoom_after_a_filter_shows_the_zoomed_vm_alone(tmp_path):
@@ -129,7 +141,7 @@ async def test_enter_in_the_overview_opens_the_vm_zoomed(tmp_path):
         await op.press("o")
         await op.press("down", "enter")  # the second row: db-01
         assert not isinstance(op.app.screen, OverviewScreen)
-        assert op.app.focused is op.pane("db-01")
+        await focused_on(op, "db-01")
         assert shown(op) == ["db-01"]
 
 
@@ -138,7 +150,7 @@ async def test_enter_in_the_overview_while_zoomed_opens_the_chosen_vm_zoomed(tmp
         await op.focus("web-01")
         await op.press("enter", "o")
         await op.press("down", "enter")  # db-01
-        assert op.app.focused is op.pane("db-01")
+        await focused_on(op, "db-01")
         assert shown(op) == ["db-01"]
 
 
