@@ -17,6 +17,7 @@ from importlib import metadata
 from typing import Any
 
 from balloontui.bench.child import BenchError
+from balloontui.bench.machine_load import LoadMark, wait_until_quiet
 from balloontui.bench.report import render
 
 MEASUREMENTS = ("query-cost", "overhead", "scale", "latency", "keypress", "memory", "bandwidth",
@@ -74,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="simulated hours at which RSS is read (default 24,30)")
     lengths.add_argument("--queries", type=int, default=1000,
                          help="calls per query-cost figure (default 1000)")
+    parser.add_argument("--profile", choices=("tui", "core"),
+                        help="instead of measuring, run py-spy on the TUI or the headless core "
+                             "watching --vms VMs for --seconds, and print the top costs")
+    parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                        help="before each measurement, wait up to SECONDS for other processes "
+                             "to use less than a quarter of a core (default: do not wait)")
     return parser
 
 
@@ -95,15 +102,22 @@ def run(names: list[str], args: argparse.Namespace) -> dict[str, Any]:
     quick = args.quick
     results: dict[str, Any] = {}
 
+    def say(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
     def attempt(name: str, measure) -> None:  # type: ignore[no-untyped-def]
+        if args.wait_quiet:
+            wait_until_quiet(args.wait_quiet, say=say)
         started = time.monotonic()
-        print(f"[bench] {name} …", file=sys.stderr, flush=True)
+        say(f"[bench] {name} …")
+        mark = LoadMark.now()
         try:
             results[name] = measure()
         except (BenchError, RuntimeError, OSError) as err:
             results[name] = {"error": str(err)}
-        print(f"[bench] {name} done in {time.monotonic() - started:.0f} s", file=sys.stderr,
-              flush=True)
+        # Timings suffer when the machine is busy: say how busy the rest of it was.
+        results[name]["machine_others_cores"] = round(mark.others_cores(), 2)
+        say(f"[bench] {name} done in {time.monotonic() - started:.0f} s")
 
     if "query-cost" in names:
         from balloontui.bench.query_cost import measure_query_cost
@@ -146,6 +160,13 @@ def run(names: list[str], args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> int:
     args = build_parser().parse_args()
+    if args.profile:
+        from balloontui.bench import profile
+
+        result = profile.profile(args.profile, vms=args.vms, seconds=args.seconds,
+                                 seed=args.seed)
+        print(json.dumps(result, indent=2) if args.json else profile.render(result))
+        return 0
     names = chosen(args)
     started = time.monotonic()
     results = run(names, args)

@@ -135,7 +135,8 @@ def startup_rows(r: dict[str, Any]) -> list[Row]:
 
 
 def query_cost_rows(r: dict[str, float]) -> list[Row]:
-    return [Row("0 per query", name, f"{seconds * 1e6:.0f} µs CPU") for name, seconds in r.items()]
+    return [Row("0 per query", name, f"{seconds * 1e6:.0f} µs CPU")
+            for name, seconds in r.items() if name != "machine_others_cores"]
 
 
 BUILDERS = {
@@ -172,4 +173,18 @@ def render(results: dict[str, Any]) -> str:
         out.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
         if index == 0:
             out.append("  ".join("-" * width for width in widths))
-    return "\n".join(out + [""] + [f"* {note}" for note in NOTES])
+    notes = [*NOTES, _load_note(results)]
+    return "\n".join(out + [""] + [f"* {note}" for note in notes if note])
+
+
+def _load_note(results: dict[str, Any]) -> str:
+    loads = {name: r["machine_others_cores"] for name, r in results.items()
+             if isinstance(r, dict) and "machine_others_cores" in r}
+    if not loads:
+        return ""
+    text = ("Other processes on the machine used, in cores: "
+            + ", ".join(f"{name} {load:.2f}" for name, load in loads.items()) + ".")
+    if max(loads.values()) >= 0.25:
+        text += (" A busy machine makes latencies, start-up and 'keeps up' pessimistic "
+                 "(--wait-quiet waits for a quieter moment).")
+    return text
