@@ -98,14 +98,17 @@ class EventProbe:
 
 
 def keypress_latency(terminal: TerminalProcess, vm_name: str, presses: int,
-                     rng: random.Random, timeout: float = 10.0) -> Samples:
-    """Press ``u`` ``presses`` times; each time, until the pane of ``vm_name`` changed units
-    (a press not shown within ``timeout`` is counted as missed)."""
+                     rng: random.Random, timeout: float = 10.0, budget: float = 90.0) -> Samples:
+    """Press ``u`` ``presses`` times (or as many as fit in ``budget`` seconds); each time, until
+    the pane of ``vm_name`` changed units (a press not shown within ``timeout`` is missed)."""
     samples = Samples()
+    deadline = time.monotonic() + budget
     pane = pane_named(terminal.lines(), vm_name)
     figures = pane.figures() if pane else None
     pages = bool(figures and figures["mem"].endswith("p"))
     for _ in range(presses):
+        if time.monotonic() > deadline:
+            break
         pages = not pages
         watch = terminal.watch(shows_pages(vm_name, pages))
         pressed = terminal.send(b"u")

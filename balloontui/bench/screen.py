@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 TOP_LEFT, TOP_RIGHT = "╭┏", "╮┓"
 BOTTOM_LEFT = "╰┗"
-NUMBERS = re.compile(r"mem (\S+)\s+target (\S+)\s+actual (\S+)\s+balloon (\S+)")
+# In pages a narrow pane wraps the line after actual: "balloon" may be cut off or missing.
+NUMBERS = re.compile(r"mem (\S+)\s+target (\S+)\s+actual (\S+)(?:\s+balloon ?(\S*))?")
 PAGES = re.compile(r"^\d+p\*?$")
 DASH = "–"
 PLOT_AXIS = "┤"
@@ -36,7 +37,8 @@ class Pane:
     bottom_border: str | None = None
 
     def figures(self) -> dict[str, str] | None:
-        """``mem``, ``target``, ``actual``, ``balloon`` as shown, if the line is on screen."""
+        """``mem``, ``target``, ``actual``, ``balloon`` as shown (``balloon`` None when wrapped
+        away), if the line is on screen."""
         for row in self.rows:
             found = NUMBERS.search(row)
             if found:

@@ -16,6 +16,7 @@ import queue
 import signal
 import struct
 import subprocess
+import sys
 import tempfile
 import termios
 import threading
@@ -71,6 +72,9 @@ class TerminalProcess:
     def __init__(self, argv: Sequence[str], *, columns: int, rows: int,
                  env: dict[str, str] | None = None, emulate: bool = True) -> None:
         self.columns, self.rows = columns, rows
+        # Our reader thread must get the GIL soon after its read returns, even while the
+        # emulator thread parses: a short switch interval keeps the timestamps within ~1 ms.
+        sys.setswitchinterval(0.001)
         self._home = tempfile.TemporaryDirectory(prefix="bt-bench-term-")
         environment = terminal_environment(Path(self._home.name))
         environment.update(env or {})
