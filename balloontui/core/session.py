@@ -200,11 +200,20 @@ class BalloonSession:
 
     async def _apply_interval(self, call: discovery.Call, path: str, seconds: int,
                               before: int) -> None:
-        await call("qom-set", {"path": path, "property": "guest-stats-polling-interval",
-                               "value": seconds})
-        if self._interval_before_us is None:
+        # Noted before the command goes out: if we are stopped while it is on its way, the
+        # interval must still be put back (restoring checks what QEMU has first).
+        first = self._interval_before_us is None
+        if first:
             self._interval_before_us = before
-        self._interval_ours = seconds
+        previous, self._interval_ours = self._interval_ours, seconds
+        try:
+            await call("qom-set", {"path": path, "property": "guest-stats-polling-interval",
+                                   "value": seconds})
+        except CommandFailed:
+            self._interval_ours = previous
+            if first:
+                self._interval_before_us = None
+            raise
         self.state.stats_interval = seconds
         self._observe("interval", {"interval": seconds})
         self._stats_due = self.clock.now() + seconds
@@ -218,7 +227,7 @@ class BalloonSession:
         if before is None or ours is None or before == ours:
             return
         try:
-            async with self._connection() as transport:
+            async with self._connection(one_off=True) as transport:
                 path = self._balloon_path()
                 call = lambda *a: self._call(transport, *a)  # noqa: E731
                 if await discovery.read_stats_interval(call, path) != ours:
@@ -298,19 +307,23 @@ class BalloonSession:
         self._changed()  # listeners see the VM as soon as it is known, not a poll later
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Transport]:
-        """The open connection, or one just for this use (shared-socket mode)."""
+    async def _connection(self, one_off: bool = False) -> AsyncIterator[Transport]:
+        """The open connection, or one just for this use: in shared-socket mode, or
+        (``one_off``) to put a setting back after the session's connection went."""
         if self._transport is not None:
             yield self._transport
             return
-        if not self.address.shared:
+        if not (self.address.shared or one_off):
             raise ConnectionLost(f"{self.state.name} is not connected")
         transport = self._factory(self.address)
         await transport.open(self._on_event, lambda error: None, self.settings.connect_timeout)
         try:
-            if not self._discovered or transport.instance != self._instance:
+            if not self.address.shared:
+                if transport.instance != self._instance:
+                    raise ConnectionLost(f"{self.state.name}: another QEMU process now")
+            elif not self._discovered or transport.instance != self._instance:
                 await self._discover(transport)
-            self._set_link(Link.CONNECTED, "")
+                self._set_link(Link.CONNECTED, "")
             yield transport
         finally:
             await transport.close()

@@ -7,6 +7,10 @@ workers that report back with :class:`CommandFinished`.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import threading
 import time
 from collections import deque
 
@@ -107,6 +111,7 @@ class BalloonApp(App[None]):
         self._wanted_theme = theme or self.config.theme or DEFAULT_THEME
         self._dirty: set[str] = set()
         self._change_posted = False
+        self._quitting = False
         self._second = 0.0
         self.notices: deque[Notice] = deque(maxlen=5000)
         if self.config.units == "pages":
@@ -141,6 +146,11 @@ class BalloonApp(App[None]):
             self.set_keymap(self.config.keymap)
         self.theme_changed_signal.subscribe(self, lambda _theme: self._mark_all_plots_stale())
         self.monitor.subscribe(self._core_changed, self._core_notice)
+        # SIGTERM (a service manager) and SIGHUP (the SSH session dropped): put back what we
+        # changed on the VMs, then leave; never run on without a terminal.
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, self._signalled, signum)
         if self._start_monitor:
             await self.monitor.start()
         self.set_interval(TICK, self._tick)
@@ -166,6 +176,20 @@ class BalloonApp(App[None]):
 
     async def action_quit(self) -> None:
         await self.monitor.stop(restore=not self.read_only)
+        self.exit()
+
+    def _signalled(self, signum: int) -> None:
+        if self._quitting:
+            return
+        self._quitting = True
+        asyncio.ensure_future(self._quit_on_signal(signum))
+
+    async def _quit_on_signal(self, signum: int) -> None:
+        await self.monitor.stop(restore=not self.read_only)
+        if signum == signal.SIGHUP:
+            # The terminal is gone: Textual's goodbye to it can wait forever on its threads.
+            # What mattered (the VMs' settings) is done; leave for sure a moment later.
+            threading.Timer(2.0, os._exit, (0,)).start()
         self.exit()
 
     # -- from the core ----------------------------------------------------------------------------
