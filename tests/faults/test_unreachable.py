@@ -1,0 +1,107 @@
+"""Monitors that cannot be reached at all: each VM's pane says why, in words to act on."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from balloontui.core.addresses import VMAddress, parse_address
+from balloontui.sim.host import SimulatedHost
+from balloontui.sim.vm import VMSpec
+from tests.faults.conftest import border_text, operating
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A TCP port on localhost where nothing listens (held, so nothing starts to)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
+
+async def test_each_unreachable_monitor_says_why(tmp_path, refused_port):
+    missing = tmp_path / "gone.sock"
+    not_a_socket = tmp_path / "notes.sock"
+    not_a_socket.write_text("not a socket\n")
+    stale = tmp_path / "stale.sock"  # what a crashed QEMU leaves: a socket file, no listener
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as leftover:
+        leftover.bind(str(stale))
+
+    def addresses(host: SimulatedHost) -> list[VMAddress]:
+        return [*parse_address(str(missing)), *parse_address(str(not_a_socket)),
+                *parse_address(f"tcp:127.0.0.1:{refused_port}"), *parse_address(str(stale)),
+                VMAddress(path=host.vm("ok-01").socket_path)]
+
+    async with operating(tmp_path, [VMSpec("ok-01")], addresses=addresses) as op:
+        panes = {p.session.state.name: p for p in op.app.panes.values()}
+        expected = {
+            "gone": f"unreachable: no socket at {missing} (is the VM running?)",
+            "notes": f"unreachable: {not_a_socket} is not a socket",
+            f"127.0.0.1:{refused_port}":
+                f"unreachable: tcp:127.0.0.1:{refused_port}: connection refused",
+            "stale": f"unreachable: unix:{stale}: connection refused "
+                     "(QEMU exited and left its socket file?)",
+        }
+        def shown() -> dict[str, str]:
+            return {name: border_text(panes[name].border_subtitle) for name in expected}
+
+        await op.until(lambda: shown() == expected, f"every pane to say why ({shown()})")
+        await op.keys_answer("ok-01")
+        await op.shrink_and_see_it_follow("ok-01")
+        assert shown() == expected
+
+
+async def _balloontui_as_nobody(*args: str) -> tuple[int, str]:
+    """``python -m balloontui ARGS`` as the unprivileged user ``nobody``; its code and output."""
+    process = await asyncio.create_subprocess_exec(
+        "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+        sys.executable, "-m", "balloontui", *args, cwd="/", stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT, env={**os.environ, "HOME": "/nonexistent"})
+    output, _ = await asyncio.wait_for(process.communicate(), 30)
+    return process.returncode or 0, output.decode(errors="replace")
+
+
+async def test_a_socket_out_of_reach_says_permission_denied(tmp_path):
+    """Run as root (as in CI), permissions do not bite; ``balloontui stat`` runs as nobody."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.fail("this case needs root and setpriv (util-linux) to run a command as nobody",
+                    pytrace=False)
+    # tmp_path lies under a directory only root may enter: the sockets go to their own place.
+    place = Path(tempfile.mkdtemp(prefix="bt-perm-"))
+    try:
+        open_dir, closed_dir = place / "open", place / "closed"
+        async with SimulatedHost(open_dir, [VMSpec("free-01"), VMSpec("owned-01")]), \
+                SimulatedHost(closed_dir, [VMSpec("hidden-01")]):
+            place.chmod(0o755)
+            open_dir.chmod(0o755)
+            closed_dir.chmod(0o700)  # as a QEMU running as its own user keeps it
+            free, owned = open_dir / "free-01.sock", open_dir / "owned-01.sock"
+            free.chmod(0o777)
+            owned.chmod(0o600)  # nobody may see it, not connect to it
+            hidden = closed_dir / "hidden-01.sock"
+            assert stat.S_ISSOCK(hidden.stat().st_mode)
+
+            code, output = await _balloontui_as_nobody("stat", "--timeout", "2", str(free))
+            # Not a test of permissions if nobody cannot even run balloontui.
+            assert code == 0 and "free-01  running" in output, output
+
+            code, output = await _balloontui_as_nobody("stat", "--timeout", "2", str(owned),
+                                                       str(hidden))
+            assert code != 0, output
+            assert (f"owned-01  unreachable: unix:{owned}: permission denied (run as root or "
+                    "as QEMU's user)") in output, output
+            assert f"hidden-01  unreachable: permission denied reaching {hidden}" in output, \
+                output
+    finally:
+        shutil.rmtree(place, ignore_errors=True)
