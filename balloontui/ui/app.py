@@ -55,6 +55,8 @@ URGENT = {NoticeKind.DEATH, NoticeKind.EPISODE_START, NoticeKind.STALL,
           NoticeKind.CHANGED_ELSEWHERE, NoticeKind.QEMU_RESTARTED}
 STEERING = {"grow", "shrink", "type_target", "full_memory", "cycle_interval",
             "cycle_interval_all"}
+MAIN_SCREEN_ONLY = STEERING | {"toggle_units", "toggle_freeze", "filter", "zoom", "window",
+                               "move_focus", "page", "overview", "event_log"}
 
 
 class BalloonApp(App[None]):
@@ -273,6 +275,8 @@ class BalloonApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.hides(action):
             return False
+        if action in MAIN_SCREEN_ONLY and self.screen is not self.screen_stack[0]:
+            return False  # the panes' keys are not for the overview, the log or a dialog
         if action == "leave_filter":
             return isinstance(self.focused, Input) and self.focused.id == "filter"
         return True
@@ -353,7 +357,11 @@ class BalloonApp(App[None]):
                        "hard, kill processes (OOM killer) or panic.")
         question = Content.assemble("Shrink ", literal(state.name, "bold"), " to ",
                                     (format_size(target), "bold"), "?")
-        explanation = Content(f"The guest uses {format_size(used)} (total − available). "
+        age = state.stats.age(self.clock.wall()) if state.stats else None
+        interval = state.stats_interval or 0
+        when = (f" by its report of {age:.0f} s ago (stats are off or late)"
+                if age is not None and (interval == 0 or age > 3 * interval + 2) else "")
+        explanation = Content(f"The guest uses {format_size(used)} (total − available){when}. "
                               f"{outcome}")
 
         def answered(yes: bool | None) -> None:

@@ -164,4 +164,6 @@ class PaneGrid(Container, can_focus=False):
             return  # the operator is typing elsewhere (the filter)
         pane = self.panes.get(key or "") or next(iter(self.panes.values()), None)
         if pane is not None and pane.is_attached:
-            pane.focus(scroll_visible=False)
+            # At once: Widget.focus() would queue the move behind keys already waiting, and a
+            # key typed right after an arrow would act on the pane the arrow left.
+            self.app.set_focus(pane, scroll_visible=False)

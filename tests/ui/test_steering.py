@@ -5,6 +5,8 @@ Each test is an operator's session against simulated QEMUs; what counts is what 
 
 from __future__ import annotations
 
+from textual import events
+
 from balloontui.core.sizes import GiB, MiB, PAGE_SIZE, format_size
 from balloontui.sim.vm import VMSpec
 from balloontui.ui.confirm_dialog import ConfirmDialog
@@ -213,3 +215,17 @@ async def test_a_step_down_into_used_memory_asks_too(tmp_path):
         await op.press("escape")
         await op.settle()
         assert op.sent("web-01", "balloon") == []
+
+
+
+async def test_a_key_right_after_an_arrow_acts_on_the_pane_the_arrow_chose(tmp_path):
+    # Over SSH keys often arrive together: "→t" must open the dialog for the VM on the right.
+    specs = [VMSpec("web-01"), VMSpec("db-01")]
+    for attempt in range(5):
+        async with operating(tmp_path / str(attempt), specs) as op:
+            await op.focus("web-01")
+            # Back to back, as the terminal driver hands them over.
+            op.app.post_message(events.Key("right", None))
+            op.app.post_message(events.Key("t", "t"))
+            await op.until(lambda: isinstance(op.app.screen, TargetDialog), "the dialog")
+            assert op.app.screen.session.state.name == "db-01"
