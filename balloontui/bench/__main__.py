@@ -61,8 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     sizes.add_argument("--memory-vms", type=int, default=1000, help="memory (default 1000)")
     sizes.add_argument("--bandwidth-vms", type=int, default=8, help="bandwidth (default 8)")
     lengths = parser.add_argument_group("durations and samples")
-    lengths.add_argument("--seconds", type=float, default=15,
-                         help="overhead window per client (default 15 s)")
+    lengths.add_argument("--seconds", type=float, default=20,
+                         help="overhead: CPU window per client, in two rounds (default 20 s)")
     lengths.add_argument("--scale-seconds", type=float, default=20,
                          help="scale window (default 20 s)")
     lengths.add_argument("--bandwidth-seconds", type=float, default=15,
@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", choices=("tui", "core"),
                         help="instead of measuring, run py-spy on the TUI or the headless core "
                              "watching --vms VMs for --seconds, and print the top costs")
+    parser.add_argument("--rate", type=int, default=100,
+                        help="--profile: py-spy samples per second (default 100)")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="before each measurement, wait up to SECONDS for other processes "
                              "to use less than a quarter of a core (default: do not wait)")
@@ -164,7 +166,7 @@ def main() -> int:
         from balloontui.bench import profile
 
         result = profile.profile(args.profile, vms=args.vms, seconds=args.seconds,
-                                 seed=args.seed)
+                                 seed=args.seed, rate=args.rate)
         print(json.dumps(result, indent=2) if args.json else profile.render(result))
         return 0
     names = chosen(args)

@@ -3,7 +3,8 @@
 Each client watches its own fresh simulator (same seed, so the same VMs with the same
 workloads), with guest stats at 1 s on every VM. After the client is ready (connected; for the
 TUI, its first full frame) and a warm-up, we read the client's CPU (/proc/PID/stat utime +
-stime, all its threads, not the simulator) over the same wall-clock window. Clients:
+stime, all its threads, not the simulator) over windows of the same length; the clients take
+turns, in two rounds (the second in reverse order), and their windows are added up. Clients:
 
 - ``bare``: :mod:`balloontui.bench.bare_loop` (query-balloon + qom-get guest-stats per VM per
   second, events drained) with plain ``qemu.qmp`` — the yardstick;
@@ -76,14 +77,33 @@ def measure_client(client: str, *, vms: int, seconds: float, warmup: float,
 
 
 def measure_overhead(*, vms: int = 100, seconds: float = 20.0, warmup: float = 3.0,
-                     seed: int = 1, clients: tuple[str, ...] = CLIENTS) -> dict[str, Any]:
-    """CPU of each client over the same window, and the ratios to the bare loop."""
-    runs = {name: measure_client(name, vms=vms, seconds=seconds, warmup=warmup, seed=seed)
-            for name in clients}
-    result: dict[str, Any] = {"vms": vms, "seconds": seconds, "clients": {
+                     seed: int = 1, clients: tuple[str, ...] = CLIENTS,
+                     rounds: int = 2) -> dict[str, Any]:
+    """CPU of each client over windows of the same length, and the ratios to the bare loop.
+
+    The clients take turns, in ``rounds`` rounds of ``seconds / rounds`` each (the order
+    reversed every other round), so a change in the machine's load falls on all of them."""
+    window = seconds / rounds
+    runs: dict[str, ClientCPU] = {}
+    per_round: list[dict[str, float]] = []
+    for index in range(rounds):
+        order = clients if index % 2 == 0 else tuple(reversed(clients))
+        this_round = {}
+        for name in order:
+            run = measure_client(name, vms=vms, seconds=window, warmup=warmup, seed=seed)
+            this_round[name] = run.cores
+            total = runs.get(name)
+            runs[name] = run if total is None else ClientCPU(
+                name, total.cpu_seconds + run.cpu_seconds, total.seconds + run.seconds,
+                total.sim_cpu_seconds + run.sim_cpu_seconds, {**total.counts, **run.counts})
+        per_round.append(this_round)
+    result: dict[str, Any] = {"vms": vms, "seconds": seconds, "rounds": rounds, "clients": {
         name: {"cpu_seconds": round(run.cpu_seconds, 3), "cores": round(run.cores, 4),
                "simulator_cpu_seconds": round(run.sim_cpu_seconds, 3), **run.counts}
         for name, run in runs.items()}}
+    if "bare" in clients and "core" in clients:
+        result["core_ratio_by_round"] = [round(r["core"] / r["bare"], 3) for r in per_round
+                                         if r.get("bare")]
     bare = runs.get("bare")
     if bare is not None and bare.cpu_seconds > 0:
         for name, run in runs.items():
