@@ -125,11 +125,14 @@ class BalloonSession:
         self._discovered_once = False
         self._balloon_changes = 0
         """BALLOON_CHANGE events handled so far (a poll's reply is stale if one came since)."""
+        self._dropped = False
+        """The connection was dropped (and why shown) while the current step was using it."""
 
     # -- the scheduler's entry point -------------------------------------------------------------
 
     async def step(self) -> float:
         """One cycle: (re)connect if needed, then poll. Returns seconds until the next cycle."""
+        self._dropped = False
         try:
             if self.address.shared:
                 async with self._connection() as transport:
@@ -469,6 +472,7 @@ class BalloonSession:
         if transport is None or transport is not self._transport:
             return
         self._transport = None
+        self._dropped = True
         # Only a connection that ended may mean a dead QEMU; nonsense on a live one does not.
         if not self._host_ended and isinstance(error, ConnectionLost):
             self.behaviour.ended("QEMU's monitor closed without a shutdown (killed or crashed?)",
@@ -480,6 +484,8 @@ class BalloonSession:
 
     async def _trouble(self, error: MonitorError) -> None:
         self._failures += 1
+        if self._dropped and isinstance(error, ConnectionLost):
+            return  # the step met the end of a connection already dropped, and why is shown
         if isinstance(error, NotResponding) and self._transport is not None:
             self._set_link(Link.NOT_RESPONDING, str(error))  # keep the connection: it may wake
         else:
