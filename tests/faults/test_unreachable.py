@@ -62,42 +62,58 @@ async def test_each_unreachable_monitor_says_why(tmp_path, refused_port):
         assert shown() == expected
 
 
-async def _balloontui_as_nobody(*args: str) -> tuple[int, str]:
-    """``python -m balloontui ARGS`` as the unprivileged user ``nobody``; its code and output."""
-    process = await asyncio.create_subprocess_exec(
-        "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-        sys.executable, "-m", "balloontui", *args, cwd="/", stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT, env={**os.environ, "HOME": "/nonexistent"})
+ROOT = os.geteuid() == 0
+
+
+async def _balloontui_unprivileged(*args: str) -> tuple[int, str]:
+    """``python -m balloontui ARGS`` where permissions bite: as ``nobody`` when we are root (as
+    in CI), else as ourselves. Its exit code and output."""
+    prefix = (["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] if ROOT
+              else [])
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *prefix, sys.executable, "-m", "balloontui", *args, cwd="/",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            env={**os.environ, "HOME": "/nonexistent"})
+    except OSError as error:
+        return 126, f"cannot run {sys.executable}: {error}"
     output, _ = await asyncio.wait_for(process.communicate(), 30)
     return process.returncode or 0, output.decode(errors="replace")
 
 
 async def test_a_socket_out_of_reach_says_permission_denied(tmp_path):
-    """Run as root (as in CI), permissions do not bite; ``balloontui stat`` runs as nobody."""
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.fail("this case needs root and setpriv (util-linux) to run a command as nobody",
+    """Permissions do not bite root: as root, ``balloontui stat`` runs as nobody (setpriv) on
+    sockets of root's; otherwise as ourselves on sockets whose modes lock their owner out."""
+    if ROOT and shutil.which("setpriv") is None:
+        pytest.fail("as root this case needs setpriv (util-linux) to run balloontui as nobody",
                     pytrace=False)
-    # tmp_path lies under a directory only root may enter: the sockets go to their own place.
+    # tmp_path may lie under a directory only its owner may enter: the sockets go elsewhere.
     place = Path(tempfile.mkdtemp(prefix="bt-perm-"))
+    closed_mode, owned_mode = (0o700, 0o600) if ROOT else (0o000, 0o000)
     try:
         open_dir, closed_dir = place / "open", place / "closed"
         async with SimulatedHost(open_dir, [VMSpec("free-01"), VMSpec("owned-01")]), \
                 SimulatedHost(closed_dir, [VMSpec("hidden-01")]):
-            place.chmod(0o755)
-            open_dir.chmod(0o755)
-            closed_dir.chmod(0o700)  # as a QEMU running as its own user keeps it
             free, owned = open_dir / "free-01.sock", open_dir / "owned-01.sock"
-            free.chmod(0o777)
-            owned.chmod(0o600)  # nobody may see it, not connect to it
             hidden = closed_dir / "hidden-01.sock"
             assert stat.S_ISSOCK(hidden.stat().st_mode)
+            for path, mode in ((place, 0o755), (open_dir, 0o755), (free, 0o777),
+                               (owned, owned_mode),  # may not connect (but may see it)
+                               (closed_dir, closed_mode)):  # as QEMU's own user keeps it
+                path.chmod(mode)
+            try:
+                code, output = await _balloontui_unprivileged("stat", "--timeout", "2",
+                                                              str(free))
+                if code != 0 or "free-01  running" not in output:
+                    pytest.fail("balloontui cannot run unprivileged here (is the checkout or "
+                                "its venv readable by others?), so permission denied cannot "
+                                f"be shown:\n{output}", pytrace=False)
 
-            code, output = await _balloontui_as_nobody("stat", "--timeout", "2", str(free))
-            # Not a test of permissions if nobody cannot even run balloontui.
-            assert code == 0 and "free-01  running" in output, output
-
-            code, output = await _balloontui_as_nobody("stat", "--timeout", "2", str(owned),
-                                                       str(hidden))
+                code, output = await _balloontui_unprivileged("stat", "--timeout", "2",
+                                                              str(owned), str(hidden))
+            finally:
+                closed_dir.chmod(0o700)  # the simulated QEMUs must remove their sockets
+                owned.chmod(0o600)
             assert code != 0, output
             assert (f"owned-01  unreachable: unix:{owned}: permission denied (run as root or "
                     "as QEMU's user)") in output, output
