@@ -119,6 +119,9 @@ def bandwidth_rows(r: dict[str, Any]) -> list[Row]:
     rows = [Row("5 bandwidth", f"TUI, {r['vms']} VMs, {r['terminal']}",
                 f"{r['bytes_per_second'] / 1000:.1f} KB/s", "≤ 4 KB/s",
                 r["bytes_per_second"] <= 4000)]
+    if "plots_frozen_bytes_per_second" in r:
+        rows.append(Row("5 bandwidth", "the same with the plots frozen (p)",
+                        f"{r['plots_frozen_bytes_per_second'] / 1000:.1f} KB/s"))
     if "htop_bytes_per_second" in r:
         htop = r["htop_bytes_per_second"]
         rows.append(Row("5 bandwidth", f"htop -d 10, {r['terminal']}",
