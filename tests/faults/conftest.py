@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -249,6 +250,12 @@ class Operator:
         await until(lambda: self.condition(name) == "", f"{name}'s pane to show no trouble")
 
 
+def _print_tasks() -> None:
+    for task in asyncio.all_tasks():
+        print(f"--- task {task.get_name()}:")
+        task.print_stack(limit=8, file=sys.stdout)
+
+
 @asynccontextmanager
 async def operating(tmp_path: Path, specs: Iterable[VMSpec], *,
                     settings: SessionSettings = FAST,
@@ -287,6 +294,7 @@ async def operating(tmp_path: Path, specs: Iterable[VMSpec], *,
                     try:
                         await asyncio.wait_for(app.run_action("quit"), 10)
                     except TimeoutError:
+                        _print_tasks()  # where quitting hangs
                         raise AssertionError("q did not finish within 10 s") from None
                     await until(lambda: not app.is_running, "balloontui to quit")
                 await monitor.stop(restore=False)
