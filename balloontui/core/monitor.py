@@ -11,6 +11,7 @@ import asyncio
 import heapq
 import itertools
 import logging
+import math
 from collections.abc import Callable, Iterable
 
 from balloontui.core.addresses import VMAddress
@@ -27,6 +28,11 @@ from balloontui.core.target_store import TargetStore
 from balloontui.core.vm_state import Link
 
 log = logging.getLogger(__name__)
+
+CONCURRENT_CONNECTS = 16
+"""Connections being made (and discovered) at once: with hundreds of VMs, the first ones are
+ready in milliseconds instead of all of them together after a stampede."""
+_GOLDEN = (math.sqrt(5) - 1) / 2  # phases i·φ mod 1 spread evenly however many VMs there are
 
 ChangeListener = Callable[[BalloonSession], None]
 NoticeListener = Callable[[Notice], None]
@@ -56,6 +62,8 @@ class Monitor:
         self._due: list[tuple[float, int, str]] = []
         self._order = itertools.count()
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._phases: dict[str, float] = {}
+        self._connecting = asyncio.Semaphore(CONCURRENT_CONNECTS)
         self._wake = asyncio.Event()
         self._scheduler: asyncio.Task[None] | None = None
         for address in addresses:
@@ -72,6 +80,8 @@ class Monitor:
             self._notice_listeners.append(on_notice)
         if on_observation is not None:
             self._observation_listeners.append(on_observation)
+            for session in self.sessions.values():
+                session.on_observation = self._session_observation
 
     def add(self, address: VMAddress) -> BalloonSession:
         key = str(address)
@@ -80,9 +90,13 @@ class Monitor:
         session = BalloonSession(
             address, settings=self.settings, clock=self.clock, store=self.store,
             transport_factory=self._factory, on_change=self._session_changed,
-            on_notice=self._session_notice, on_observation=self._session_observation,
+            on_notice=self._session_notice,
+            on_observation=self._session_observation if self._observation_listeners else None,
         )
         self.sessions[key] = session
+        # Each VM polls at its own moment within the interval: a thousand VMs polled in the
+        # same instant would stall the event loop (and any keypress) for that burst.
+        self._phases[key] = (len(self.sessions) * _GOLDEN) % 1.0
         self.poke(key)
         return session
 
@@ -135,15 +149,29 @@ class Monitor:
     async def _step(self, session: BalloonSession) -> None:
         delay = session.settings.poll_interval
         try:
-            delay = await session.step()
+            if session.connected or session.address.shared:
+                delay = await session.step()
+            else:
+                async with self._connecting:
+                    delay = await session.step()
         except asyncio.CancelledError:
             raise
         except Exception:  # a bug in one VM's handling must not stop the others
             log.exception("%s: unexpected error while polling", session.state.name)
         finally:
             self._running.pop(session.key, None)
-        heapq.heappush(self._due, (self.clock.now() + delay, next(self._order), session.key))
+        due = self._next_due(self.clock.now(), delay, self._phases.get(session.key, 0.0))
+        heapq.heappush(self._due, (due, next(self._order), session.key))
         self._wake.set()
+
+    @staticmethod
+    def _next_due(now: float, delay: float, phase: float) -> float:
+        """The next moment at this VM's phase of the interval, at least half an interval on."""
+        if delay <= 0:
+            return now
+        offset = phase * delay
+        due = (math.floor((now - offset) / delay) + 1) * delay + offset
+        return due + delay if due - now < delay / 2 else due
 
     def _session_changed(self, session: BalloonSession) -> None:
         for listener in self._change_listeners:

@@ -133,7 +133,9 @@ class QMPTransport(Transport):
         if client is None or client.runstate != Runstate.RUNNING:
             raise ConnectionLost(f"{self.address}: not connected")
         try:
-            return await asyncio.wait_for(client.execute(command, arguments), timeout)
+            # asyncio.timeout, not wait_for: no extra task per call (Python 3.11).
+            async with asyncio.timeout(timeout):
+                return await client.execute(command, arguments)
         except ExecuteError as err:
             raise CommandFailed(command, err.error_class, err.error.error.desc) from None
         except TimeoutError:
@@ -224,7 +226,9 @@ class QMPTransport(Transport):
             cause = ProtocolFault(f"{self.address}: a message larger than "
                                   f"{MAX_MESSAGE_BYTES} bytes ({err})")
         except (ProtocolError, QMPError) as err:
-            cause = ProtocolFault(f"{self.address}: invalid QMP from QEMU: {err}")
+            # qemu.qmp adds the raw bytes on further lines; the first says what was wrong.
+            what = (str(err).splitlines() or [repr(err)])[0]
+            cause = ProtocolFault(f"{self.address}: invalid QMP from QEMU: {what}")
         except OSError as err:
             cause = ConnectionLost(f"{self.address}: {err.strerror or err}")
         except Exception as err:  # anything else from the reader: still only this VM's problem

@@ -112,7 +112,8 @@ class BalloonSession:
         self._factory = transport_factory
         self._on_change = on_change
         self._on_notice = on_notice
-        self._on_observation = on_observation
+        self.on_observation = on_observation
+        """Who hears the raw inputs (a recorder); None: nobody, and none are built."""
         self._transport: Transport | None = None
         self._instance: tuple[object, ...] | None = None
         self._failures = 0
@@ -127,6 +128,11 @@ class BalloonSession:
         """BALLOON_CHANGE events handled so far (a poll's reply is stale if one came since)."""
         self._dropped = False
         """The connection was dropped (and why shown) while the current step was using it."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether the session holds its connection (never, in shared-socket mode)."""
+        return self._transport is not None
 
     # -- the scheduler's entry point -------------------------------------------------------------
 
@@ -163,9 +169,9 @@ class BalloonSession:
         self._refuse_if_read_only("change the balloon target")
         memory = self.state.memory
         if self.state.features.present is False:
-            raise NoBalloon(f"{self.state.name} has no balloon device: nothing to steer")
+            raise NoBalloon("no balloon device: nothing to steer")
         if memory is None:
-            raise ConnectionLost(f"{self.state.name} is not connected")
+            raise ConnectionLost("not connected")
         if not 0 < target <= memory:
             raise Refused(f"{format_size(target)} is not between 0 and {format_size(memory)}")
         target = align_target(target, memory)
@@ -317,7 +323,7 @@ class BalloonSession:
             yield self._transport
             return
         if not (self.address.shared or one_off):
-            raise ConnectionLost(f"{self.state.name} is not connected")
+            raise ConnectionLost("not connected")
         transport = self._factory(self.address)
         await transport.open(self._on_event, lambda error: None, self.settings.connect_timeout)
         try:
@@ -530,13 +536,13 @@ class BalloonSession:
         path = self.state.features.path
         if path is None:
             if self.state.features.present is False:
-                raise NoBalloon(f"{self.state.name} has no balloon device: nothing to steer")
-            raise ConnectionLost(f"{self.state.name} is not connected yet")
+                raise NoBalloon("no balloon device: nothing to steer")
+            raise ConnectionLost("not connected yet")
         return path
 
     def _refuse_if_read_only(self, what: str) -> None:
         if self.settings.read_only:
-            raise Refused(f"read-only mode: will not {what} of {self.state.name}")
+            raise Refused(f"read-only mode: will not {what}")
 
     def _store_key(self) -> str:
         return vm_key(self.state.uuid, self.state.name, self.key)
@@ -560,8 +566,8 @@ class BalloonSession:
             self._on_notice(notice)
 
     def _observe(self, kind: str, data: dict[str, Any]) -> None:
-        if self._on_observation is not None:
-            self._on_observation(Observation(self.state.name, self.key, self.clock.wall(), kind,
+        if self.on_observation is not None:
+            self.on_observation(Observation(self.state.name, self.key, self.clock.wall(), kind,
                                              data))
 
     def _changed(self) -> None:

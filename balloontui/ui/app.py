@@ -46,7 +46,11 @@ from balloontui.ui.welcome_screen import WelcomeScreen
 STATS_INTERVALS = (0, 1, 2, 5, 10, 30)
 WINDOWS = (60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 24 * 3600.0)
 REPLOT_EVERY = 1.0
-"""Seconds between replots of a pane: a plot costs milliseconds of the UI thread."""
+"""Seconds between replots of a pane whose balloon moved: a plot costs milliseconds of the UI
+thread, and a redrawn plot a few KiB on the operator's SSH link."""
+REPLOT_STATS_EVERY = 5.0
+"""Seconds between replots for guest-stats changes alone (a plot column spans several
+seconds of a five-minute window anyway)."""
 TICK = 0.2
 """The UI's own rhythm: replots are spread over ticks so that no tick blocks for long."""
 REPLOT_BUDGET = 0.015
@@ -134,6 +138,14 @@ class BalloonApp(App[None]):
         yield Footer(show_command_palette=False)
 
     async def on_mount(self) -> None:
+        # SIGTERM (a service manager) and SIGHUP (the SSH session dropped): put back what we
+        # changed on the VMs, then leave; never run on without a terminal.
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, self._signalled, signum)
+        self.monitor.subscribe(self._core_changed, self._core_notice)
+        if self._start_monitor:
+            await self.monitor.start()  # first: the VMs connect while the rest is set up
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
@@ -147,14 +159,6 @@ class BalloonApp(App[None]):
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         self.theme_changed_signal.subscribe(self, lambda _theme: self._mark_all_plots_stale())
-        self.monitor.subscribe(self._core_changed, self._core_notice)
-        # SIGTERM (a service manager) and SIGHUP (the SSH session dropped): put back what we
-        # changed on the VMs, then leave; never run on without a terminal.
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(signum, self._signalled, signum)
-        if self._start_monitor:
-            await self.monitor.start()
         self.set_interval(TICK, self._tick)
         if not self.monitor.sessions:
             self.push_screen(WelcomeScreen())
@@ -254,7 +258,8 @@ class BalloonApp(App[None]):
         for pane in self.panes.values():
             if not pane.is_mounted or not (pane.plot_stale or force):
                 continue
-            if not force and started - pane.replotted_at < REPLOT_EVERY:
+            if not force and started - pane.replotted_at < (
+                    REPLOT_EVERY if pane.plot_urgent else REPLOT_STATS_EVERY):
                 continue
             if time.monotonic() - started > REPLOT_BUDGET:
                 break
@@ -306,9 +311,7 @@ class BalloonApp(App[None]):
     def ask_target(self, key: str) -> None:
         """Open the target dialog for one VM."""
         session = self.monitor.sessions[key]
-        if not session.state.can_steer:
-            self.tell(f"{session.state.name}: nothing to steer now "
-                      f"({session.state.link.value})", "warning")
+        if not self._can_steer(session):
             return
 
         def chosen(target: int | None) -> None:
@@ -332,7 +335,18 @@ class BalloonApp(App[None]):
         if session is not None:
             self._try_target(session, f"{sign}{self.step.lstrip('+-')}")
 
+    def _can_steer(self, session: BalloonSession) -> bool:
+        """Whether there is a balloon to steer now; says why not if not."""
+        state = session.state
+        if state.features.present is False:
+            self.tell(f"{state.name}: no balloon device: nothing to steer", "warning")
+        elif not state.can_steer:
+            self.tell(f"{state.name}: nothing to steer while {state.link.value}", "warning")
+        return state.can_steer
+
     def _try_target(self, session: BalloonSession, text: str) -> None:
+        if not self._can_steer(session):
+            return
         try:
             target = session.parse_target(text)
         except SizeError as err:

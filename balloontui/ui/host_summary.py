@@ -51,6 +51,6 @@ class HostSummary(Static):
         window = f"{self.window / 3600:g}h" if self.window >= 3600 else f"{self.window / 60:g}m"
         parts.append(f" · plot {window} · {time.strftime('%H:%M', time.localtime(wall))}")
         content = Content.assemble(*parts)
-        if content != self._shown:
+        if self._shown is None or not content.is_same(self._shown):
             self._shown = content
-            self.update(content)
+            self.update(content, layout=False)

@@ -58,7 +58,9 @@ def title(state: VMState) -> Content:
 def condition(state: VMState) -> tuple[Content, str]:
     """The most important thing to know about the VM now, and a CSS class for it."""
     if state.link.is_trouble:
-        return literal(f"{state.link.value}: {state.link_message}", "$error"), "-trouble"
+        # The pane says which VM; the reason must fit in what is left of a narrow border.
+        message = state.link_message.removeprefix(f"{state.address}: ")
+        return literal(f"{state.link.value}: {message}", "$error"), "-trouble"
     if state.link is Link.CONNECTING:
         return Content("connecting…"), ""
     if state.features.present is False:
