@@ -19,7 +19,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.reactive import var
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from balloontui.config import Config
 from balloontui.core.clock import Clock
@@ -33,6 +33,7 @@ from balloontui.ui.host_summary import HostSummary
 from balloontui.ui.messages import CommandFinished, NoticeArrived, VMsChanged
 from balloontui.ui.event_log_screen import EventLogScreen
 from balloontui.ui.help_screen import HelpScreen
+from balloontui.ui.key_footer import KeyFooter
 from balloontui.ui.overview_screen import OverviewScreen
 from balloontui.ui.target_dialog import TargetDialog
 from balloontui.ui.text import literal, printable
@@ -135,7 +136,7 @@ class BalloonApp(App[None]):
                     id="filter", disabled=True)
         yield PaneGrid(list(self.monitor.sessions.values()), id="panes")
         # At 80 columns the footer holds the keys that matter most; ? lists all of them.
-        yield Footer(show_command_palette=False)
+        yield KeyFooter(show_command_palette=False)
 
     async def on_mount(self) -> None:
         # SIGTERM (a service manager) and SIGHUP (the SSH session dropped): put back what we

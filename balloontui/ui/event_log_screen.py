@@ -8,9 +8,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, RichLog
+from textual.widgets import RichLog
 
 from balloontui.core.recognition import Notice, NoticeKind
+from balloontui.ui.key_footer import KeyFooter
 from balloontui.ui.text import printable
 
 KIND_STYLES = {
@@ -40,7 +41,7 @@ class EventLogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield RichLog(markup=False, highlight=False, wrap=True, max_lines=5000)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         log = self.query_one(RichLog)

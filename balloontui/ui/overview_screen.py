@@ -9,11 +9,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from balloontui.core.sizes import format_size
 from balloontui.core.vm_state import VMState
 from balloontui.ui import vm_text
+from balloontui.ui.key_footer import KeyFooter
 from balloontui.ui.text import literal
 from balloontui.ui.vm_filter import matches
 
@@ -69,7 +70,7 @@ class OverviewScreen(Screen[str | None]):
         yield Input(placeholder="filter: name or state (stalled, trouble, paused, episode)",
                     id="overview-filter-box", disabled=True)
         yield DataTable(cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

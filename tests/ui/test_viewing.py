@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from textual.widgets import DataTable, Input, RichLog
+from textual.widgets._footer import FooterKey
 
 from balloontui.core.sizes import GiB, MiB
 from balloontui.sim.vm import VMSpec
@@ -279,3 +280,12 @@ async def test_a_vm_without_a_balloon_does_not_suggest_turning_its_stats_on(tmp_
         assert op.pane("plain-01").border_subtitle
         assert "no balloon device" in plain(op.pane("plain-01").border_subtitle)
         assert plain(op.pane("web-01").query_one(".numbers")).splitlines()[1].startswith("avail")
+
+
+async def test_at_80_columns_the_footer_shows_every_key_it_lists_quit_included(tmp_path):
+    async with operating(tmp_path, FOUR[:1], size=(80, 24)) as op:
+        keys = list(op.app.screen.query(FooterKey))
+        assert [k.key for k in keys if k.key == "q"], "q Quit is in the footer"
+        width = op.app.size.width
+        cut = [f"{k.key} {k.description}" for k in keys if k.region.right > width]
+        assert not cut, f"past the right edge of an 80-column terminal: {cut}"
