@@ -35,6 +35,7 @@ from balloontui.ui.app import BalloonApp
 from balloontui.ui.vm_pane import VMPane
 from tests.realqemu.guest import QEMU, RealGuest
 from tests.realqemu.guest_image import GuestImageError, ensure_guest_image
+from tests.waiting import plain, until
 
 FAST = SessionSettings(poll_interval=0.2, call_timeout=1.0, connect_timeout=1.0,
                        backoff_max=1.0)
@@ -69,23 +70,6 @@ async def real_guest(tmp_path: Path) -> AsyncIterator[RealGuest]:
 def own_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No user config or user themes leak in."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
-async def until(predicate: Callable[[], object], what: str, timeout: float = 8.0) -> None:
-    """Wait for ``predicate`` to hold, in short sleeps; fail saying ``what`` did not happen."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-def plain(text: object) -> str:
-    """The characters of some shown text (a Content, a str, a Static)."""
-    if isinstance(text, Static):
-        text = text.content
-    return getattr(text, "plain", None) or str(text or "")
 
 
 def border_text(markup: str | None) -> str:

@@ -7,7 +7,6 @@ import os
 
 from balloontui.core.sizes import GiB, MiB
 from balloontui.sim.qemu72 import FEATURE_DEFLATE_ON_OOM, STATS_UNKNOWN
-from balloontui.sim.vm_spec import VMSpec
 
 BALLOON = "/machine/peripheral/balloon0"
 BACKEND = "/machine/peripheral/balloon0/virtio-backend"

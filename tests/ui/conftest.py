@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.content import Content
 from textual.pilot import Pilot
-from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 
 from balloontui.core.addresses import VMAddress
@@ -23,6 +21,7 @@ from balloontui.sim.host import SimulatedHost
 from balloontui.sim.vm import SimulatedVM, VMSpec
 from balloontui.ui.app import BalloonApp
 from balloontui.ui.vm_pane import VMPane
+from tests.waiting import plain, until
 
 FAST = SessionSettings(poll_interval=0.2, call_timeout=1.0, connect_timeout=1.0,
                        backoff_max=0.5)
@@ -35,25 +34,6 @@ def own_config_and_clock_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-
-
-async def until(predicate: Callable[[], object], what: str, timeout: float = 8.0) -> None:
-    """Wait for ``predicate`` to hold, in short sleeps; fail saying ``what`` did not happen."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-def plain(text: object) -> str:
-    """The characters of some shown text (a Content, a str, a Static's content)."""
-    if isinstance(text, Static):
-        text = text.content
-    if isinstance(text, Content):
-        return text.plain
-    return str(text)
 
 
 class Operator:
