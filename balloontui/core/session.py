@@ -410,7 +410,9 @@ class BalloonSession:
             path = self._balloon_path()
             if state.stats_interval and now >= self._stats_due:
                 await self._read_stats(call, path)
-                self._stats_due = now + state.stats_interval
+                # Half a poll early: a poll that comes a hair before the interval is up (polls
+                # keep their phase, their start wobbles) still reads them, not the poll after.
+                self._stats_due = now + state.stats_interval - self.settings.poll_interval / 2
             if state.features.negotiated is None and now >= self._features_due:
                 state.features.negotiated = await discovery.read_negotiated(
                     call, state.features.backend_path)

@@ -274,3 +274,53 @@ async def test_unreachable_sockets_say_why(tmp_path):
     assert "is not a socket" in messages[1]
     assert "connection refused" in messages[2]
     assert all(s.state.link is Link.UNREACHABLE for s in monitor.sessions.values())
+
+
+async def test_pokes_after_commands_do_not_add_polls_for_good(tmp_path):
+    """A poke (after a key's command) polls the VM at once, once: it must not leave a second
+    chain of polls behind, or each command would add a poll a second for the rest of the run."""
+    async with SimulatedHost(tmp_path / "vms", [VMSpec("web-01")]) as host, \
+            Watch(host, tmp_path) as watch:
+        key = watch.session("web-01").key
+        for _ in range(5):
+            watch.monitor.poke(key)
+            await asyncio.sleep(0.1)
+        start = asyncio.get_running_loop().time()
+        await asyncio.sleep(2.0)
+        polls = [c for c in host.vm("web-01").commands
+                 if c.command == "query-balloon" and c.time > start]
+        assert len(polls) <= 2.0 / FAST.poll_interval + 1, len(polls)  # one every 0.2 s
+
+
+async def test_a_poke_during_a_poll_is_not_lost(tmp_path):
+    """Poked while a poll is on its way (a command just changed the VM), the VM is polled again
+    as soon as that poll ends, not an interval later."""
+    settings = SessionSettings(poll_interval=5.0, call_timeout=2.0, connect_timeout=1.0)
+    async with SimulatedHost(tmp_path / "vms", [VMSpec("web-01")]) as host, \
+            Watch(host, tmp_path, settings=settings) as watch:
+        vm, key = host.vm("web-01"), watch.session("web-01").key
+        await asyncio.sleep(0.3)
+        vm.inject("slow", 300)
+        watch.monitor.poke(key)  # a poll starts, and takes 0.3 s
+        await asyncio.sleep(0.1)
+        start = asyncio.get_running_loop().time()
+        watch.monitor.poke(key)  # while it runs
+        await until(lambda: any(c.command == "query-balloon" and c.time > start
+                                for c in vm.commands), 2.0, "the poke to be answered")
+
+
+async def test_stats_at_the_poll_interval_are_read_at_every_poll(tmp_path):
+    """Stats every second, polls every second: every poll reads them, even when a poll comes a
+    hair early (the polls keep their phase, their start times wobble)."""
+    settings = SessionSettings(poll_interval=1.0, stats_interval=1, call_timeout=1.0,
+                               connect_timeout=1.0)
+    async with SimulatedHost(tmp_path / "vms", [VMSpec(f"web-{i:02}") for i in range(5)]) as host, \
+            Watch(host, tmp_path, settings=settings):
+        await asyncio.sleep(1.5)
+        start = asyncio.get_running_loop().time()
+        await asyncio.sleep(6.0)
+        for vm in host:
+            reads = [c for c in vm.commands if c.time > start and c.command == "qom-get"
+                     and (c.arguments or {}).get("property") == "guest-stats"]
+            polls = [c for c in vm.commands if c.time > start and c.command == "query-balloon"]
+            assert len(reads) >= len(polls) - 1 >= 4, (vm.name, len(reads), len(polls))
