@@ -71,7 +71,8 @@ def run_app(monitor: Monitor, args: argparse.Namespace, config: Config, read_onl
             step: str) -> int:
     from balloontui.ui.app import BalloonApp  # Textual only when the UI is wanted
 
-    app = BalloonApp(monitor, config=config, read_only=read_only, step=step, theme=args.theme)
+    app = BalloonApp(monitor, config=config, read_only=read_only, step=step, theme=args.theme,
+                     freeze_long_lived=True)
     app.run()
     return app.return_code or 0
 
