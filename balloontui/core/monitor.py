@@ -33,11 +33,12 @@ CONCURRENT_CONNECTS = 16
 """Connections being made (and discovered) at once: with hundreds of VMs, the first ones are
 ready in milliseconds instead of all of them together after a stampede."""
 _GOLDEN = (math.sqrt(5) - 1) / 2  # phases i·φ mod 1 spread evenly however many VMs there are
-PHASES = 8
-"""Moments within the poll interval at which VMs are polled. Polls at one moment share the
-loop's wake-ups (one ``epoll_wait`` serves many sockets); at distinct moments per VM, the core
-cost twice the CPU of a plain loop. A few moments still break a thousand VMs into bursts short
-enough for a keypress to get through."""
+VMS_PER_BURST = 32
+"""VMs polled at one moment of the interval. Polls at one moment share the loop's wake-ups (one
+``epoll_wait`` serves many sockets): with a moment of its own per VM the core cost twice the CPU
+of a plain loop. Bursts of a few dozen still leave the loop free within milliseconds for a
+keypress, however many VMs there are."""
+MAX_PHASES = 64
 
 ChangeListener = Callable[[BalloonSession], None]
 NoticeListener = Callable[[Notice], None]
@@ -99,9 +100,9 @@ class Monitor:
             on_observation=self._session_observation if self._observation_listeners else None,
         )
         self.sessions[key] = session
-        # Each VM polls at its own moment within the interval: a thousand VMs polled in the
-        # same instant would stall the event loop (and any keypress) for that burst.
-        self._phases[key] = math.floor((len(self.sessions) * _GOLDEN) % 1.0 * PHASES) / PHASES
+        # VMs are polled at a few moments of the interval (see _phase): a thousand VMs polled
+        # in the same instant would stall the event loop (and any keypress) for that burst.
+        self._phases[key] = (len(self.sessions) * _GOLDEN) % 1.0
         self.poke(key)
         return session
 
@@ -174,8 +175,14 @@ class Monitor:
             self._plan(session.key, 0.0)
         else:
             now = self.clock.now()
-            due = self._next_due(now, delay, self._phases.get(session.key, 0.0))
+            due = self._next_due(now, delay, self._phase(session.key))
             self._plan(session.key, due - now)
+
+    def _phase(self, key: str) -> float:
+        """The VM's moment within the interval, as a fraction of it: one of a few moments,
+        as many as it takes to keep each burst to about :data:`VMS_PER_BURST` VMs."""
+        moments = max(1, min(MAX_PHASES, math.ceil(len(self.sessions) / VMS_PER_BURST)))
+        return math.floor(self._phases.get(key, 0.0) * moments) / moments
 
     @staticmethod
     def _next_due(now: float, delay: float, phase: float) -> float:
