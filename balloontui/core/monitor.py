@@ -1,8 +1,8 @@
 """Many VM sessions, each polled on a timer of the event loop.
 
-Each VM has at most one timer, at its own phase of the poll interval, so a thousand VMs are
-polled evenly through the second rather than in one burst, and no task waits between polls (the
-loop's own timer heap does the scheduling). When a VM is due its step runs in a task of its own,
+Each VM has at most one timer, at one of a few moments of the poll interval (bursts of about
+:data:`VMS_PER_BURST` VMs), so a thousand VMs are not polled in one burst, and no task waits
+between polls (the loop's own timer heap does the scheduling). When a VM is due its step runs in a task of its own,
 so a slow or hung VM never delays another; the next step of a VM is planned only when its
 previous one finished, so the polls of one VM never overlap or pile up.
 """
@@ -46,7 +46,7 @@ ObservationListener = Callable[[Observation], None]
 
 
 class Monitor:
-    """The sessions of every VM we watch, each polled at its own phase of the interval."""
+    """The sessions of every VM we watch, polled in small bursts spread over the interval."""
 
     def __init__(
         self,
